@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs every Debian 12 package that the build, the tests, the benches
+# and the demo need. Idempotent; safe to run again.
+set -eu
+
+PACKAGES="
+  meson ninja-build pkg-config gcc clang libclang-rt-14-dev clang-format
+  libglib2.0-dev libglib2.0-bin libnss3-dev libnss3-tools libjson-glib-dev libmnl-dev
+  libnm-dev network-manager libsecret-1-dev
+  strongswan-charon strongswan-swanctl strongswan-pki libcharon-extra-plugins libcharon-extauth-plugins
+  libstrongswan-standard-plugins libstrongswan-extra-plugins
+  iproute2 nftables iputils-ping iperf3 procps psmisc util-linux dbus python3
+"
+
+missing=""
+for p in $PACKAGES; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+
+if [ -n "$missing" ]; then
+  echo "install-deps: installing:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # --no-install-recommends keeps the machine small; charon must not be
+  # started as a system service by the package scripts (no systemd here).
+  apt-get install -y -q --no-install-recommends $missing
+else
+  echo "install-deps: all packages present"
+fi

@@ -1,0 +1,52 @@
+/* cg-net.h: the IKE sockets: UDP 500 and 4500 (NAT-T, RFC 3948) on IPv4
+ * and IPv6, with the local address of every datagram (IP_PKTINFO) so
+ * replies leave from the address the peer talked to. */
+#pragma once
+
+#include <glib.h>
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct CgNet CgNet;
+
+/* An IKE message (non-ESP marker already stripped on the NAT-T port). */
+typedef void (*CgNetIkeFunc)(gpointer user_data, const guint8 *data, gsize len,
+                             GSocketAddress *local, GSocketAddress *remote, gboolean natt);
+/* An ESP-in-UDP packet that arrived on the NAT-T port. */
+typedef void (*CgNetEspFunc)(gpointer user_data, const guint8 *data, gsize len,
+                             GSocketAddress *local, GSocketAddress *remote);
+
+/* Binds UDP ike_port and natt_port (0 = any free port) on bind_address
+ * (NULL = every IPv4 and IPv6 address). */
+CgNet *cg_net_new(const char *bind_address, guint16 ike_port, guint16 natt_port,
+                  CgNetIkeFunc ike_func, CgNetEspFunc esp_func, gpointer user_data,
+                  GError **error);
+void cg_net_free(CgNet *net);
+
+guint16 cg_net_ike_port(CgNet *net);
+guint16 cg_net_natt_port(CgNet *net);
+/* the socket for a family (AF_INET/AF_INET6) and port, or -1 */
+int cg_net_fd(CgNet *net, int family, gboolean natt);
+
+/* Sends from `local` (its address, when not the wildcard) to `remote`.
+ * natt: the NAT-T socket, with the non-ESP marker in front (RFC 3948 2.2). */
+gboolean cg_net_send_ike(CgNet *net, GSocketAddress *local, GSocketAddress *remote, gboolean natt,
+                         const guint8 *data, gsize len, GError **error);
+/* Sends an ESP-in-UDP packet or a NAT keepalive (one 0xff byte) on the
+ * NAT-T socket, without the marker. */
+gboolean cg_net_send_natt_raw(CgNet *net, GSocketAddress *local, GSocketAddress *remote,
+                              const guint8 *data, gsize len, GError **error);
+
+/* The source address the kernel would use to reach `remote` (routing
+ * lookup by connecting a throwaway UDP socket). */
+GInetAddress *cg_net_route_source(GInetAddress *remote, GError **error);
+
+/* Helpers to turn GSocketAddress into sockaddr and back. */
+gboolean cg_sockaddr_equal(GSocketAddress *a, GSocketAddress *b);
+char *cg_sockaddr_to_string(GSocketAddress *a); /* "10.0.0.1[500]" */
+GInetAddress *cg_sockaddr_inet(GSocketAddress *a);
+guint16 cg_sockaddr_port(GSocketAddress *a);
+int cg_sockaddr_family(GSocketAddress *a);
+
+G_END_DECLS

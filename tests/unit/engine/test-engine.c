@@ -1,0 +1,542 @@
+/* test-engine.c: two engines in one process, talking IKEv2 over real UDP
+ * sockets on loopback: IKE_SA_INIT, IKE_AUTH with PSK and a virtual IP,
+ * CHILD_SA and IKE_SA rekeys (also colliding), delete, wrong PSK,
+ * INVALID_KE_PAYLOAD, COOKIE and liveness. */
+#include <string.h>
+
+#include "crypto/cg-crypto.h"
+#include "engine/cg-engine.h"
+#include "log/cg-log.h"
+
+#define TIMEOUT_MS 8000
+
+typedef struct {
+    GArray *events; /* CgEventType */
+    GArray *reasons;
+    guint32 last_ike_up;
+    guint32 last_child_up;
+} Recorder;
+
+typedef struct {
+    CgEngine *gw;
+    CgEngine *rw;
+    Recorder gw_rec;
+    Recorder rw_rec;
+    CgPool *pool; /* owned by gw */
+} Fixture;
+
+static void on_event(const CgEvent *ev, gpointer user_data)
+{
+    Recorder *r = user_data;
+    CgEventType t = ev->type;
+    g_array_append_val(r->events, t);
+    CgReason reason = ev->reason;
+    g_array_append_val(r->reasons, reason);
+    if (t == CG_EVENT_IKE_UP || t == CG_EVENT_IKE_REKEYED)
+        r->last_ike_up = ev->ike_unique_id;
+    if (t == CG_EVENT_CHILD_UP)
+        r->last_child_up = ev->child_unique_id;
+}
+
+static guint count_events(Recorder *r, CgEventType t)
+{
+    guint n = 0;
+    for (guint i = 0; i < r->events->len; i++)
+        if (g_array_index(r->events, CgEventType, i) == t)
+            n++;
+    return n;
+}
+
+static CgReason last_reason(Recorder *r, CgEventType t)
+{
+    for (guint i = r->events->len; i > 0; i--)
+        if (g_array_index(r->events, CgEventType, i - 1) == t)
+            return g_array_index(r->reasons, CgReason, i - 1);
+    return CG_REASON_NONE;
+}
+
+static gboolean on_timeout(gpointer data)
+{
+    *(gboolean *)data = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+/* Iterates the main context until cond() or the timeout. */
+static gboolean run_until(gboolean (*cond)(Fixture *), Fixture *f, guint timeout_ms)
+{
+    gboolean timed_out = FALSE;
+    guint id = g_timeout_add(timeout_ms, on_timeout, &timed_out);
+    while (!cond(f) && !timed_out)
+        g_main_context_iteration(NULL, TRUE);
+    if (!timed_out)
+        g_source_remove(id);
+    return cond(f);
+}
+
+static void spin(guint ms)
+{
+    gboolean done = FALSE;
+    g_timeout_add(ms, on_timeout, &done);
+    while (!done)
+        g_main_context_iteration(NULL, TRUE);
+}
+
+static GArray *proposals(const char *text, guint8 proto)
+{
+    g_autoptr(GError) error = NULL;
+    GArray *a = cg_proposal_list_parse(text, proto, &error);
+    g_assert_no_error(error);
+    return a;
+}
+
+static GArray *ts_list(const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    GArray *a = cg_ts_list_parse(text, &error);
+    g_assert_no_error(error);
+    return a;
+}
+
+static void set_identity(CgIdentity *id, const char *text)
+{
+    cg_identity_clear(id);
+    g_assert_true(cg_identity_parse(text, id, NULL));
+}
+
+static CgConnConfig *gw_config(const char *ike, const char *esp)
+{
+    CgConnConfig *c = cg_conn_config_new("gw");
+    g_free(c->local_addr);
+    c->local_addr = g_strdup("127.0.0.1");
+    set_identity(&c->local_id, "gw.test");
+    c->local_auth = c->remote_auth = CG_AUTH_BY_PSK;
+    c->psk = g_bytes_new_static("correct horse battery", 21);
+    if (ike) {
+        g_array_unref(c->ike_proposals);
+        c->ike_proposals = proposals(ike, CG_PROTO_IKE);
+    }
+    if (!c->pools)
+        c->pools = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(c->pools, g_strdup("vpn"));
+    if (!c->dns)
+        c->dns = g_ptr_array_new_with_free_func(g_object_unref);
+    g_ptr_array_add(c->dns, g_inet_address_new_from_string("10.9.0.53"));
+    CgChildConfig *cc = cg_child_config_new("gw");
+    g_array_unref(cc->local_ts);
+    cc->local_ts = ts_list("10.1.0.0/16");
+    g_array_unref(cc->remote_ts);
+    cc->remote_ts = ts_list("dynamic");
+    g_array_unref(cc->esp_proposals);
+    cc->esp_proposals = proposals(esp ? esp : "aes256gcm16,aes128-sha256", CG_PROTO_ESP);
+    g_ptr_array_add(c->children, cc);
+    return c;
+}
+
+static CgConnConfig *rw_config(guint16 port, const char *psk, const char *ike, const char *esp)
+{
+    CgConnConfig *c = cg_conn_config_new("rw");
+    g_free(c->remote_addr);
+    c->remote_addr = g_strdup("127.0.0.1");
+    c->remote_port = port;
+    g_free(c->local_addr);
+    c->local_addr = g_strdup("127.0.0.1");
+    set_identity(&c->local_id, "rw@test");
+    set_identity(&c->remote_id, "gw.test");
+    c->local_auth = c->remote_auth = CG_AUTH_BY_PSK;
+    c->psk = g_bytes_new(psk, strlen(psk));
+    c->request_vip4 = TRUE;
+    c->retransmit_timeout_ms = 200;
+    c->retransmit_tries = 3;
+    if (ike) {
+        g_array_unref(c->ike_proposals);
+        c->ike_proposals = proposals(ike, CG_PROTO_IKE);
+    }
+    CgChildConfig *cc = cg_child_config_new("rw");
+    g_array_unref(cc->local_ts);
+    cc->local_ts = ts_list("dynamic");
+    g_array_unref(cc->remote_ts);
+    cc->remote_ts = ts_list("10.1.0.0/16");
+    g_array_unref(cc->esp_proposals);
+    cc->esp_proposals = proposals(esp ? esp : "aes256gcm16", CG_PROTO_ESP);
+    g_ptr_array_add(c->children, cc);
+    return c;
+}
+
+static void fixture_setup_full(Fixture *f, const char *gw_ike, const char *rw_ike,
+                               const char *psk, guint cookie_threshold)
+{
+    g_autoptr(GError) error = NULL;
+    CgEngineOptions o;
+    cg_engine_options_init(&o);
+    o.bind_address = "127.0.0.1";
+    o.ike_port = 0;
+    o.natt_port = 0;
+    o.crypto_workers = 2;
+    o.cookie_threshold = cookie_threshold;
+    f->gw = cg_engine_new(&o, &error);
+    g_assert_no_error(error);
+    o.crypto_workers = 1;
+    f->rw = cg_engine_new(&o, &error);
+    g_assert_no_error(error);
+    f->gw_rec.events = g_array_new(FALSE, FALSE, sizeof(CgEventType));
+    f->gw_rec.reasons = g_array_new(FALSE, FALSE, sizeof(CgReason));
+    f->rw_rec.events = g_array_new(FALSE, FALSE, sizeof(CgEventType));
+    f->rw_rec.reasons = g_array_new(FALSE, FALSE, sizeof(CgReason));
+    cg_engine_subscribe(f->gw, on_event, &f->gw_rec);
+    cg_engine_subscribe(f->rw, on_event, &f->rw_rec);
+    f->pool = cg_pool_new("vpn", "10.9.0.0/24", &error);
+    g_assert_no_error(error);
+    g_assert_true(cg_engine_add_pool(f->gw, f->pool, &error));
+
+    g_autoptr(CgConnConfig) gw = gw_config(gw_ike, NULL);
+    g_assert_true(cg_engine_load_connection(f->gw, gw, &error));
+    g_assert_no_error(error);
+    g_autoptr(CgConnConfig) rw =
+        rw_config(cg_engine_get_ike_port(f->gw), psk ? psk : "correct horse battery", rw_ike, NULL);
+    g_assert_true(cg_engine_load_connection(f->rw, rw, &error));
+    g_assert_no_error(error);
+}
+
+static void fixture_setup(Fixture *f, gconstpointer data)
+{
+    fixture_setup_full(f, NULL, NULL, NULL, 50);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data)
+{
+    cg_engine_free(f->rw);
+    cg_engine_free(f->gw);
+    g_array_unref(f->gw_rec.events);
+    g_array_unref(f->gw_rec.reasons);
+    g_array_unref(f->rw_rec.events);
+    g_array_unref(f->rw_rec.reasons);
+}
+
+static gboolean both_up(Fixture *f)
+{
+    return count_events(&f->gw_rec, CG_EVENT_CHILD_UP) >= 1 &&
+           count_events(&f->rw_rec, CG_EVENT_CHILD_UP) >= 1;
+}
+
+static void bring_up(Fixture *f)
+{
+    g_autoptr(GError) error = NULL;
+    guint32 id = cg_engine_initiate(f->rw, "rw", NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(id, >, 0);
+    g_assert_true(run_until(both_up, f, TIMEOUT_MS));
+}
+
+static CgIkeSnapshot *only_sa(CgEngine *e)
+{
+    GPtrArray *sas = cg_engine_list_sas(e, NULL);
+    g_assert_cmpuint(sas->len, ==, 1);
+    CgIkeSnapshot *s = g_ptr_array_steal_index(sas, 0);
+    g_ptr_array_unref(sas);
+    return s;
+}
+
+static void assert_children_paired(Fixture *f, guint n)
+{
+    g_autoptr(CgIkeSnapshot) a = only_sa(f->rw);
+    g_autoptr(CgIkeSnapshot) b = only_sa(f->gw);
+    g_assert_cmpuint(a->children->len, ==, n);
+    g_assert_cmpuint(b->children->len, ==, n);
+    for (guint i = 0; i < a->children->len; i++) {
+        CgChildSnapshot *ca = a->children->pdata[i];
+        gboolean found = FALSE;
+        for (guint j = 0; j < b->children->len; j++) {
+            CgChildSnapshot *cb = b->children->pdata[j];
+            if (ca->spi_in == cb->spi_out && ca->spi_out == cb->spi_in) {
+                /* and both agree on the selectors */
+                g_assert_cmpstr(ca->local_ts->pdata[0], ==, cb->remote_ts->pdata[0]);
+                g_assert_cmpstr(ca->remote_ts->pdata[0], ==, cb->local_ts->pdata[0]);
+                found = TRUE;
+            }
+        }
+        g_assert_true(found);
+    }
+}
+
+static void test_establish(Fixture *f, gconstpointer data)
+{
+    bring_up(f);
+    g_autoptr(CgIkeSnapshot) rw = only_sa(f->rw);
+    g_autoptr(CgIkeSnapshot) gw = only_sa(f->gw);
+    g_assert_cmpint(rw->state, ==, CG_IKE_STATE_ESTABLISHED);
+    g_assert_cmpint(gw->state, ==, CG_IKE_STATE_ESTABLISHED);
+    g_assert_true(memcmp(rw->spi_i, gw->spi_i, 8) == 0);
+    g_assert_true(memcmp(rw->spi_r, gw->spi_r, 8) == 0);
+    /* the default proposal leads with AES-GCM and X25519 */
+    g_assert_true(g_str_has_prefix(rw->proposal, "aes256gcm16"));
+    g_assert_nonnull(strstr(rw->proposal, "x25519"));
+    g_assert_cmpstr(rw->remote_id, ==, "gw.test");
+    g_assert_cmpstr(gw->remote_id, ==, "rw@test");
+    /* virtual IP from the pool and DNS */
+    g_assert_cmpuint(rw->local_vips->len, ==, 1);
+    g_assert_cmpuint(gw->remote_vips->len, ==, 1);
+    g_assert_cmpstr(rw->local_vips->pdata[0], ==, gw->remote_vips->pdata[0]);
+    g_assert_true(g_str_has_prefix(rw->local_vips->pdata[0], "10.9.0."));
+    g_assert_cmpuint(rw->dns->len, ==, 1);
+    g_assert_cmpstr(rw->dns->pdata[0], ==, "10.9.0.53");
+    /* the CHILD_SA is narrowed to the virtual IP */
+    CgChildSnapshot *c = rw->children->pdata[0];
+    g_autofree char *vip_ts = g_strdup_printf("%s/32", (char *)rw->local_vips->pdata[0]);
+    g_assert_cmpstr(c->local_ts->pdata[0], ==, vip_ts);
+    g_assert_cmpstr(c->remote_ts->pdata[0], ==, "10.1.0.0/16");
+    assert_children_paired(f, 1);
+    g_assert_cmpuint(cg_pool_in_use(f->pool), ==, 1);
+}
+
+static gboolean child_rekeyed_both(Fixture *f)
+{
+    return count_events(&f->gw_rec, CG_EVENT_CHILD_REKEYED) >= 1 &&
+           count_events(&f->rw_rec, CG_EVENT_CHILD_REKEYED) >= 1;
+}
+
+static gboolean one_child_each(Fixture *f)
+{
+    g_autoptr(GPtrArray) a = cg_engine_list_sas(f->rw, NULL);
+    g_autoptr(GPtrArray) b = cg_engine_list_sas(f->gw, NULL);
+    return a->len == 1 && b->len == 1 &&
+           ((CgIkeSnapshot *)a->pdata[0])->children->len == 1 &&
+           ((CgIkeSnapshot *)b->pdata[0])->children->len == 1;
+}
+
+static void test_child_rekey(Fixture *f, gconstpointer data)
+{
+    bring_up(f);
+    g_autoptr(CgIkeSnapshot) before = only_sa(f->rw);
+    guint32 old_spi = ((CgChildSnapshot *)before->children->pdata[0])->spi_in;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cg_engine_rekey_child(f->rw, f->rw_rec.last_child_up, &error));
+    g_assert_true(run_until(child_rekeyed_both, f, TIMEOUT_MS));
+    g_assert_true(run_until(one_child_each, f, TIMEOUT_MS));
+    g_autoptr(CgIkeSnapshot) after = only_sa(f->rw);
+    g_assert_cmpuint(((CgChildSnapshot *)after->children->pdata[0])->spi_in, !=, old_spi);
+    assert_children_paired(f, 1);
+}
+
+static void test_child_rekey_collision(Fixture *f, gconstpointer data)
+{
+    bring_up(f);
+    g_autoptr(GError) error = NULL;
+    /* both sides rekey the same CHILD_SA at once (RFC 7296 2.8.1) */
+    g_assert_true(cg_engine_rekey_child(f->rw, f->rw_rec.last_child_up, &error));
+    g_assert_true(cg_engine_rekey_child(f->gw, f->gw_rec.last_child_up, &error));
+    g_assert_true(run_until(child_rekeyed_both, f, TIMEOUT_MS));
+    spin(500);
+    g_assert_true(run_until(one_child_each, f, TIMEOUT_MS));
+    assert_children_paired(f, 1);
+}
+
+static gboolean ike_rekeyed_both(Fixture *f)
+{
+    return count_events(&f->gw_rec, CG_EVENT_IKE_REKEYED) >= 1 &&
+           count_events(&f->rw_rec, CG_EVENT_IKE_REKEYED) >= 1;
+}
+
+static void test_ike_rekey(Fixture *f, gconstpointer data)
+{
+    bring_up(f);
+    g_autoptr(CgIkeSnapshot) before = only_sa(f->gw);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cg_engine_rekey_ike(f->gw, before->unique_id, &error));
+    g_assert_true(run_until(ike_rekeyed_both, f, TIMEOUT_MS));
+    spin(300);
+    g_autoptr(CgIkeSnapshot) after = only_sa(f->gw);
+    g_autoptr(CgIkeSnapshot) rw = only_sa(f->rw);
+    g_assert_cmpuint(after->unique_id, !=, before->unique_id);
+    g_assert_false(memcmp(after->spi_i, before->spi_i, 8) == 0);
+    g_assert_true(memcmp(after->spi_i, rw->spi_i, 8) == 0);
+    g_assert_true(memcmp(after->spi_r, rw->spi_r, 8) == 0);
+    /* children and the virtual IP moved over, nothing went down */
+    assert_children_paired(f, 1);
+    g_assert_cmpuint(after->remote_vips->len, ==, 1);
+    g_assert_cmpuint(count_events(&f->rw_rec, CG_EVENT_IKE_DOWN), ==, 0);
+    g_assert_cmpuint(count_events(&f->gw_rec, CG_EVENT_IKE_DOWN), ==, 0);
+    /* the new SA works: rekey a child through it */
+    g_assert_true(cg_engine_rekey_child(f->rw, f->rw_rec.last_child_up, &error));
+    g_assert_true(run_until(child_rekeyed_both, f, TIMEOUT_MS));
+    g_assert_true(run_until(one_child_each, f, TIMEOUT_MS));
+}
+
+static void test_ike_rekey_collision(Fixture *f, gconstpointer data)
+{
+    bring_up(f);
+    g_autoptr(CgIkeSnapshot) a = only_sa(f->gw);
+    g_autoptr(CgIkeSnapshot) b = only_sa(f->rw);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cg_engine_rekey_ike(f->gw, a->unique_id, &error));
+    g_assert_true(cg_engine_rekey_ike(f->rw, b->unique_id, &error));
+    g_assert_true(run_until(ike_rekeyed_both, f, TIMEOUT_MS));
+    spin(1000);
+    g_autoptr(CgIkeSnapshot) ga = only_sa(f->gw);
+    g_autoptr(CgIkeSnapshot) ra = only_sa(f->rw);
+    g_assert_true(memcmp(ga->spi_i, ra->spi_i, 8) == 0);
+    g_assert_true(memcmp(ga->spi_r, ra->spi_r, 8) == 0);
+    assert_children_paired(f, 1);
+}
+
+static gboolean both_down(Fixture *f)
+{
+    return count_events(&f->gw_rec, CG_EVENT_IKE_DOWN) >= 1 &&
+           count_events(&f->rw_rec, CG_EVENT_IKE_DOWN) >= 1;
+}
+
+static void test_delete(Fixture *f, gconstpointer data)
+{
+    bring_up(f);
+    g_autoptr(GError) error = NULL;
+    g_assert_cmpuint(cg_engine_terminate(f->rw, "rw", NULL, &error), ==, 1);
+    g_assert_true(run_until(both_down, f, TIMEOUT_MS));
+    g_assert_cmpint(last_reason(&f->rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_USER);
+    g_assert_cmpint(last_reason(&f->gw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_PEER_DELETE);
+    g_assert_cmpuint(count_events(&f->gw_rec, CG_EVENT_CHILD_DOWN), ==, 1);
+    spin(50);
+    g_autoptr(GPtrArray) sas = cg_engine_list_sas(f->gw, NULL);
+    g_assert_cmpuint(sas->len, ==, 0);
+    /* the virtual IP went back to the pool */
+    g_assert_cmpuint(cg_pool_in_use(f->pool), ==, 0);
+    /* and it comes up again */
+    bring_up(f);
+}
+
+static void test_delete_from_responder(Fixture *f, gconstpointer data)
+{
+    bring_up(f);
+    g_autoptr(GError) error = NULL;
+    g_assert_cmpuint(cg_engine_terminate(f->gw, "gw", NULL, &error), ==, 1);
+    g_assert_true(run_until(both_down, f, TIMEOUT_MS));
+    g_assert_cmpint(last_reason(&f->rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_PEER_DELETE);
+}
+
+static gboolean rw_down(Fixture *f)
+{
+    return count_events(&f->rw_rec, CG_EVENT_IKE_DOWN) >= 1;
+}
+
+static void test_wrong_psk(void)
+{
+    Fixture f = {0};
+    fixture_setup_full(&f, NULL, NULL, "wrong secret", 50);
+    g_autoptr(GError) error = NULL;
+    cg_engine_initiate(f.rw, "rw", NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(run_until(rw_down, &f, TIMEOUT_MS));
+    g_assert_cmpint(last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_AUTH_FAILED);
+    g_assert_cmpuint(count_events(&f.gw_rec, CG_EVENT_IKE_UP), ==, 0);
+    g_assert_cmpuint(count_events(&f.rw_rec, CG_EVENT_IKE_UP), ==, 0);
+    fixture_teardown(&f, NULL);
+}
+
+static void test_invalid_ke(void)
+{
+    Fixture f = {0};
+    /* the initiator's KE is ECP-256; the gateway only takes X25519 */
+    fixture_setup_full(&f, "aes256gcm16-prfsha256-x25519", "aes256gcm16-prfsha256-ecp256-x25519",
+                       NULL, 50);
+    bring_up(&f);
+    g_autoptr(CgIkeSnapshot) rw = only_sa(f.rw);
+    g_assert_nonnull(strstr(rw->proposal, "x25519"));
+    fixture_teardown(&f, NULL);
+}
+
+static void test_no_proposal(void)
+{
+    Fixture f = {0};
+    fixture_setup_full(&f, "aes256gcm16-prfsha256-x25519", "aes128-sha256-modp2048", NULL, 50);
+    g_autoptr(GError) error = NULL;
+    cg_engine_initiate(f.rw, "rw", NULL, NULL, &error);
+    g_assert_true(run_until(rw_down, &f, TIMEOUT_MS));
+    g_assert_cmpint(last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_NO_PROPOSAL);
+    fixture_teardown(&f, NULL);
+}
+
+static gboolean three_up(Fixture *f)
+{
+    return count_events(&f->rw_rec, CG_EVENT_IKE_UP) >= 3 &&
+           count_events(&f->gw_rec, CG_EVENT_IKE_UP) >= 3;
+}
+
+static void test_cookie(void)
+{
+    Fixture f = {0};
+    /* demand a COOKIE as soon as one SA is half-open */
+    fixture_setup_full(&f, NULL, NULL, NULL, 1);
+    CgConnConfig *rw = cg_engine_get_connection(f.rw, "rw");
+    rw->unique_ids = FALSE;
+    CgConnConfig *gw = cg_engine_get_connection(f.gw, "gw");
+    gw->unique_ids = FALSE;
+    g_autoptr(GError) error = NULL;
+    for (int i = 0; i < 3; i++) {
+        cg_engine_initiate(f.rw, "rw", NULL, NULL, &error);
+        g_assert_no_error(error);
+    }
+    g_assert_true(run_until(three_up, &f, TIMEOUT_MS));
+    CgEngineStats st;
+    cg_engine_get_stats(f.gw, &st);
+    g_assert_cmpuint(st.cookies_sent, >=, 1);
+    g_assert_cmpuint(st.ike_sas_current, ==, 3);
+    /* one identity holds one lease, however many SAs it has */
+    g_assert_cmpuint(cg_pool_in_use(f.pool), ==, 1);
+    fixture_teardown(&f, NULL);
+}
+
+static void test_dead_peer(void)
+{
+    Fixture f = {0};
+    fixture_setup_full(&f, NULL, NULL, NULL, 50);
+    CgConnConfig *rw = cg_engine_get_connection(f.rw, "rw");
+    rw->dpd_delay_s = 1;
+    bring_up(&f);
+    /* the gateway vanishes without a word */
+    cg_engine_free(f.gw);
+    f.gw = NULL;
+    g_assert_true(run_until(rw_down, &f, TIMEOUT_MS));
+    g_assert_cmpint(last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_DEAD_PEER);
+    cg_engine_free(f.rw);
+    g_array_unref(f.gw_rec.events);
+    g_array_unref(f.gw_rec.reasons);
+    g_array_unref(f.rw_rec.events);
+    g_array_unref(f.rw_rec.reasons);
+}
+
+static void test_unreachable(void)
+{
+    Fixture f = {0};
+    fixture_setup_full(&f, NULL, NULL, NULL, 50);
+    /* point the initiator at a port where nobody answers */
+    CgConnConfig *rw = cg_engine_get_connection(f.rw, "rw");
+    rw->remote_port = 9;
+    g_autoptr(GError) error = NULL;
+    cg_engine_initiate(f.rw, "rw", NULL, NULL, &error);
+    g_assert_true(run_until(rw_down, &f, TIMEOUT_MS));
+    g_assert_cmpint(last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_PEER_UNREACHABLE);
+    fixture_teardown(&f, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (!g_getenv("CG_TEST_VERBOSE"))
+        cg_log_set_level(CG_LOG_WARNING);
+    else
+        cg_log_set_level(CG_LOG_DEBUG);
+    g_assert_true(cg_crypto_init(NULL, NULL));
+#define ADD(name, fn) g_test_add(name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+    ADD("/engine/establish", test_establish);
+    ADD("/engine/child-rekey", test_child_rekey);
+    ADD("/engine/child-rekey-collision", test_child_rekey_collision);
+    ADD("/engine/ike-rekey", test_ike_rekey);
+    ADD("/engine/ike-rekey-collision", test_ike_rekey_collision);
+    ADD("/engine/delete", test_delete);
+    ADD("/engine/delete-from-responder", test_delete_from_responder);
+    g_test_add_func("/engine/wrong-psk", test_wrong_psk);
+    g_test_add_func("/engine/invalid-ke", test_invalid_ke);
+    g_test_add_func("/engine/no-proposal", test_no_proposal);
+    g_test_add_func("/engine/cookie", test_cookie);
+    g_test_add_func("/engine/dead-peer", test_dead_peer);
+    g_test_add_func("/engine/unreachable", test_unreachable);
+    return g_test_run();
+}
