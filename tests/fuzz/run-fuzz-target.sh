@@ -27,9 +27,9 @@ status=0
 
 if [ "$status" -ne 0 ] || [ -n "$(ls -A "$work/artifacts")" ]; then
     keep="$(pwd)/fuzz-artifacts"
-    mkdir -p "$keep"
     for f in "$work/artifacts"/*; do
         [ -e "$f" ] || continue
+        mkdir -p "$keep"
         cp "$f" "$keep/"
         echo "crashing input kept as $keep/$(basename "$f"):"
         od -A x -t x1z -v "$f" | head -64

@@ -25,7 +25,7 @@ CG_CHARON="${CG_CHARON:-/usr/lib/ipsec/charon}"
 # come before kernel-netlink, which still does addresses and routes.
 # openssl: ECP, MODP, GCM, X25519; curve25519/chapoly/gcm/gmp: fallbacks
 # and the remaining algorithms; eap-*: for later tests.
-CG_SS_PLUGINS="random nonce openssl aes gcm chapoly sha1 sha2 hmac kdf curve25519 gmp x509 pem pkcs1 pkcs8 pubkey vici socket-default kernel-libipsec kernel-netlink attr updown eap-identity eap-mschapv2"
+CG_SS_PLUGINS="random nonce openssl aes gcm chapoly sha1 sha2 hmac kdf curve25519 gmp x509 pem pkcs1 pkcs8 pubkey vici socket-default kernel-libipsec kernel-netlink attr resolve updown eap-identity eap-mschapv2"
 
 declare -A SS_NS=()   # instance -> logical namespace name
 declare -A SS_PID=()  # instance -> charon PID
@@ -90,6 +90,8 @@ ss_start() {
         # MD4 for EAP-MSCHAPv2 comes from OpenSSL 3's legacy provider
         [plugins.openssl.load_legacy]=yes
         [plugins.vici.socket]="unix://$dir/charon.vici"
+        # DNS servers received in a CP reply land here (see ss_start)
+        [plugins.resolve.file]="$dir/resolv.conf"
         [syslog.daemon.default]=-1
     )
     local kv
@@ -129,10 +131,26 @@ ss_start() {
         echo "}"
     } >"$dir/strongswan.conf"
 
-    # private mount namespace: charon writes /run/charon.pid, which must
-    # not clash with other instances or the host
-    ns_spawn "$ns" "$dir/charon.stdout" unshare -m --propagation private sh -c \
-        "mount -t tmpfs cg-ss-run /run && STRONGSWAN_CONF='$dir/strongswan.conf' exec '$CG_CHARON'"
+    # a restart keeps the previous log
+    if [ -e "$dir/charon.log" ]; then
+        local n=1
+        while [ -e "$dir/charon.log.$n" ]; do n=$((n + 1)); done
+        mv "$dir/charon.log" "$dir/charon.log.$n"
+    fi
+    rm -f "$dir/charon.vici"
+    : >"$dir/resolv.conf"
+    # Private mount namespace: charon writes /run/charon.pid, which must
+    # not clash with other instances or the host. The resolve plugin
+    # writes DNS servers to $dir/resolv.conf (setting below); in case it
+    # ever picks resolvconf(8) or /etc/resolv.conf instead, those are
+    # shadowed too, so the host's DNS setup is never touched.
+    ns_spawn "$ns" "$dir/charon.stdout" unshare -m --propagation private sh -c "
+        mount -t tmpfs cg-ss-run /run || exit 1
+        mount --bind '$dir/resolv.conf' /etc/resolv.conf 2>/dev/null
+        for f in /sbin/resolvconf /usr/sbin/resolvconf; do
+            [ -e \$f ] && mount --bind /bin/true \$f 2>/dev/null
+        done
+        STRONGSWAN_CONF='$dir/strongswan.conf' exec '$CG_CHARON'"
     SS_PID[$inst]="$CG_LAST_PID"
     if ! wait_for test -S "$dir/charon.vici" 5 ||
         ! wait_for_log "$dir/charon.log" 'loaded plugins: ' 5 >/dev/null; then

@@ -44,6 +44,7 @@ struct CgEngine {
     guint32 next_reqid;
     guint half_open;
 
+    CgDh *loadgen_dh[4]; /* loadgen_reuse_initiator_dh: one per recent group */
     guint8 cookie_secret[COOKIE_SECRET_LEN];
     gint64 cookie_secret_born_us;
 
@@ -406,6 +407,8 @@ void cg_engine_free(CgEngine *engine)
     g_clear_pointer(&engine->pools, g_ptr_array_unref);
     g_clear_pointer(&engine->psks, g_ptr_array_unref);
     g_clear_pointer(&engine->subscribers, g_array_unref);
+    for (guint i = 0; i < G_N_ELEMENTS(engine->loadgen_dh); i++)
+        g_clear_pointer(&engine->loadgen_dh[i], cg_dh_free);
     cg_memzero(engine->cookie_secret, sizeof(engine->cookie_secret));
     if (engine->context)
         g_main_context_unref(engine->context);
@@ -420,6 +423,23 @@ guint16 cg_engine_get_ike_port(CgEngine *engine)
 guint16 cg_engine_get_natt_port(CgEngine *engine)
 {
     return cg_net_natt_port(engine->net);
+}
+
+CgDh *cg_engine_loadgen_dh(CgEngine *engine, guint16 group)
+{
+    if (!engine->opts.loadgen_reuse_initiator_dh)
+        return NULL;
+    guint free_slot = G_N_ELEMENTS(engine->loadgen_dh);
+    for (guint i = 0; i < G_N_ELEMENTS(engine->loadgen_dh); i++) {
+        if (engine->loadgen_dh[i] && cg_dh_group(engine->loadgen_dh[i]) == group)
+            return engine->loadgen_dh[i];
+        if (!engine->loadgen_dh[i] && free_slot == G_N_ELEMENTS(engine->loadgen_dh))
+            free_slot = i;
+    }
+    if (free_slot == G_N_ELEMENTS(engine->loadgen_dh))
+        return NULL;
+    engine->loadgen_dh[free_slot] = cg_dh_new(group, NULL);
+    return engine->loadgen_dh[free_slot];
 }
 
 guint16 cg_engine_natt_port(CgEngine *engine)

@@ -153,6 +153,11 @@ typedef struct {
     guint max_half_open;        /* hard bound on half-open SAs; default 5000 */
     const char *kernel_backend; /* "log" (default here), "xfrm", "uesp", "auto" */
     gboolean unique_ids_default;/* TRUE */
+    /* Load generators only (bench/loadgen): every IKE_SA this engine
+     * initiates reuses one key pair per group, so the generator spends
+     * its CPU on the protocol and not on key generation. Never set this
+     * for real connections: it gives up forward secrecy between them. */
+    gboolean loadgen_reuse_initiator_dh;
 } CgEngineOptions;
 
 void cg_engine_options_init(CgEngineOptions *opts);

@@ -241,8 +241,9 @@ static CgIkeSa *rekeyed_ike_new(CgIkeSa *old, gboolean we_initiated, const guint
         n->algs.integ_id = CG_INTEG_NONE;
     cg_proposal_get(chosen, CG_TRANS_DH, &n->dh_group, NULL);
     /* SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), with the old PRF */
-    if (!cg_ike_keys_derive(&n->algs, shared, shared_len, ni, ni_len, nr, nr_len, spi_i, spi_r,
-                            old->keys.sk_d, old->keys.prf_len, &n->keys, error) ||
+    if (!cg_ike_keys_derive_rekey(&n->algs, old->algs.prf_id, old->keys.sk_d, old->keys.prf_len,
+                                  shared, shared_len, ni, ni_len, nr, nr_len, spi_i, spi_r,
+                                  &n->keys, error) ||
         !cg_ike_sa_install_keys(n, error)) {
         cg_ike_sa_free(n);
         return NULL;

@@ -148,7 +148,7 @@ static void mark_established(CgIkeSa *ike)
 {
     cg_ike_sa_set_state(ike, CG_IKE_STATE_ESTABLISHED);
     ike->established_at = g_get_real_time();
-    g_clear_pointer(&ike->dh, cg_dh_free);
+    cg_ike_sa_drop_dh(ike);
     cg_ike_sa_schedule_timers(ike);
     g_autofree char *l = cg_sockaddr_to_string(ike->local);
     g_autofree char *r = cg_sockaddr_to_string(ike->remote);

@@ -109,8 +109,11 @@ void cg_ike_init_send_request(CgIkeSa *ike)
     guint16 group = ike->wanted_dh_group ? ike->wanted_dh_group
                                          : cg_proposal_specs_first_dh(ike->config->ike_proposals);
     if (!ike->dh || cg_dh_group(ike->dh) != group) {
-        g_clear_pointer(&ike->dh, cg_dh_free);
-        ike->dh = cg_dh_new(group, &error);
+        cg_ike_sa_drop_dh(ike);
+        ike->dh = cg_engine_loadgen_dh(ike->engine, group);
+        ike->dh_borrowed = ike->dh != NULL;
+        if (!ike->dh)
+            ike->dh = cg_dh_new(group, &error);
         if (!ike->dh) {
             cg_ike_sa_destroy(ike, CG_REASON_LOCAL_ERROR, error->message);
             return;
@@ -277,7 +280,7 @@ void cg_ike_init_process_response(CgIkeSa *ike, const CgMessage *msg, const guin
                                      ike->spi_r, NULL, 0, &ike->keys, &error) &&
                   cg_ike_sa_install_keys(ike, &error);
     cg_memzero(shared, sizeof(shared));
-    g_clear_pointer(&ike->dh, cg_dh_free);
+    cg_ike_sa_drop_dh(ike);
     if (!ok) {
         cg_ike_sa_destroy(ike, CG_REASON_LOCAL_ERROR, error->message);
         return;

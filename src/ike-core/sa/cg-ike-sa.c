@@ -68,6 +68,14 @@ CgIkeSa *cg_ike_sa_new(CgEngine *engine, CgConnConfig *config, gboolean initiato
     return ike;
 }
 
+void cg_ike_sa_drop_dh(CgIkeSa *ike)
+{
+    if (ike->dh && !ike->dh_borrowed)
+        cg_dh_free(ike->dh);
+    ike->dh = NULL;
+    ike->dh_borrowed = FALSE;
+}
+
 static void clear_timer(guint *id)
 {
     if (*id) {
@@ -120,7 +128,7 @@ void cg_ike_sa_free(CgIkeSa *ike)
     g_clear_object(&ike->remote);
     g_clear_pointer(&ike->cipher_in, cg_cipher_free);
     g_clear_pointer(&ike->cipher_out, cg_cipher_free);
-    g_clear_pointer(&ike->dh, cg_dh_free);
+    cg_ike_sa_drop_dh(ike);
     g_clear_pointer(&ike->nonce_i, g_bytes_unref);
     g_clear_pointer(&ike->nonce_r, g_bytes_unref);
     g_clear_pointer(&ike->init_request, g_bytes_unref);

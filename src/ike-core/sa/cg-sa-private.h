@@ -104,6 +104,7 @@ struct CgIkeSa {
 
     /* IKE_SA_INIT state */
     CgDh *dh;
+    gboolean dh_borrowed;    /* dh belongs to the engine (load generator) */
     guint16 wanted_dh_group; /* after INVALID_KE_PAYLOAD */
     GBytes *nonce_i, *nonce_r;
     GBytes *init_request;  /* the IKE_SA_INIT messages, for AUTH (2.15) */
@@ -178,6 +179,8 @@ gboolean cg_engine_send(CgEngine *engine, GSocketAddress *local, GSocketAddress 
 GBytes *cg_engine_find_psk(CgEngine *engine, const CgIdentity *a, const CgIdentity *b);
 CgPool *cg_engine_find_pool(CgEngine *engine, const char *name);
 guint16 cg_engine_natt_port(CgEngine *engine);
+/* the shared initiator key pair of a load generator, or NULL */
+CgDh *cg_engine_loadgen_dh(CgEngine *engine, guint16 group);
 /* cookie secret (2.6) */
 void cg_engine_cookie_compute(CgEngine *engine, const guint8 *ni, gsize ni_len,
                               GSocketAddress *remote, const guint8 spi_i[8], guint8 out[32]);
@@ -204,6 +207,7 @@ void cg_engine_run_crypto(CgEngine *engine, CgWorkFunc work, CgDoneFunc done, gp
 
 CgIkeSa *cg_ike_sa_new(CgEngine *engine, CgConnConfig *config, gboolean initiator);
 void cg_ike_sa_free(CgIkeSa *ike);
+void cg_ike_sa_drop_dh(CgIkeSa *ike); /* frees ike->dh unless borrowed */
 /* Takes the IKE_SA down: deletes children from the kernel, releases
  * virtual IPs, publishes IKE_DOWN (if it was up) and frees it from the
  * engine's tables on the next idle. */

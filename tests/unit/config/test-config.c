@@ -828,6 +828,41 @@ test_log(void)
     tmp_dir_clear(&tmp);
 }
 
+static gpointer
+log_from_thread(gpointer data)
+{
+    for (guint i = 0; i < 500; i++)
+        cg_info(data, "line %u from a worker", i);
+    return NULL;
+}
+
+/* Crypto workers log too: lines never interleave. */
+static void
+test_log_threads(void)
+{
+    TmpDir tmp;
+    tmp_dir_init(&tmp);
+    g_autofree char *log_path = g_build_filename(tmp.dir, "threads.log", NULL);
+    g_ptr_array_add(tmp.files, g_strdup(log_path));
+    g_assert_true(cg_log_set_file(log_path, NULL));
+    GThread *threads[4];
+    static const char *const names[] = { "t0", "t1", "t2", "t3" };
+    for (guint i = 0; i < G_N_ELEMENTS(threads); i++)
+        threads[i] = g_thread_new("log", log_from_thread, (gpointer)names[i]);
+    for (guint i = 0; i < G_N_ELEMENTS(threads); i++)
+        g_thread_join(threads[i]);
+    g_assert_true(cg_log_set_file(NULL, NULL));
+
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(log_path, &text, NULL, NULL));
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 2001);
+    for (guint i = 0; i < 2000; i++)
+        g_assert_true(g_regex_match_simple("^\\S+ INFO \\[t[0-3]\\] line \\d+ from a worker$",
+                                           lines[i], 0, 0));
+    tmp_dir_clear(&tmp);
+}
+
 /* ---- cygnetd keyfiles ------------------------------------------------------- */
 
 /* The examples of docs/cygnetd.md, verbatim. */
@@ -1406,6 +1441,7 @@ main(int argc, char **argv)
     g_test_add_func("/config/pool/churn", test_pool_churn);
     g_test_add_func("/config/conn/defaults", test_conn_defaults);
     g_test_add_func("/config/log", test_log);
+    g_test_add_func("/config/log/threads", test_log_threads);
     g_test_add_func("/cygnetd/load/gateway", test_load_gateway);
     g_test_add_func("/cygnetd/load/roadwarrior", test_load_roadwarrior);
     g_test_add_func("/cygnetd/load/values", test_load_values);
