@@ -6,7 +6,7 @@ set -eu
 PACKAGES="
   meson ninja-build pkg-config gcc clang libclang-rt-14-dev clang-format
   libglib2.0-dev libglib2.0-bin libnss3-dev libnss3-tools libjson-glib-dev libmnl-dev
-  libnm-dev network-manager libsecret-1-dev
+  libnm-dev network-manager network-manager-strongswan libsecret-1-dev
   strongswan-charon strongswan-swanctl strongswan-pki libcharon-extra-plugins libcharon-extauth-plugins
   libstrongswan-standard-plugins libstrongswan-extra-plugins
   iproute2 nftables iputils-ping iperf3 procps psmisc util-linux dbus python3

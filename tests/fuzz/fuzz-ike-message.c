@@ -2,7 +2,8 @@
  *
  * Parses the input as a whole IKE message, then every payload with its
  * typed parser, then the input as SK plaintext (first byte = type of the
- * first payload). What parses must also survive write -> parse unchanged.
+ * first payload), then the rest of the input as one payload body of that
+ * type. What parses must also survive write -> parse unchanged.
  * The codec unit test links this file too and feeds it mutated messages. */
 #include "codec/cg-codec.h"
 
@@ -153,8 +154,23 @@ touch(const guint8 *data, gsize len)
     return sum;
 }
 
+static void fuzz_typed(const CgRawPayload *p);
+
+/* Runs the typed parser on an exact-size heap copy of the body, so ASan
+ * flags a read past body_len even where the message has bytes after it. */
 static void
-fuzz_payload(const CgRawPayload *p)
+fuzz_payload(const CgRawPayload *in)
+{
+    CgRawPayload copy = *in;
+    guint8 *body = g_memdup2(in->body, in->body_len);
+
+    copy.body = body;
+    fuzz_typed(&copy);
+    g_free(body);
+}
+
+static void
+fuzz_typed(const CgRawPayload *p)
 {
     GError *error = NULL;
     gboolean ok;
@@ -257,13 +273,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_payload(&msg.payloads[i]);
     }
 
-    /* the same bytes as the plaintext inside SK */
     if (size >= 1) {
+        CgRawPayload whole = { .type = data[0], .body = data + 1, .body_len = size - 1 };
+
+        /* the same bytes as the plaintext inside SK */
         memset(&msg, 0, sizeof msg);
         ok = cg_payload_chain_parse(data + 1, size - 1, data[0], &msg, &error);
         check_error(ok, &error);
         for (guint i = 0; i < msg.n_payloads; i++)
             fuzz_payload(&msg.payloads[i]);
+
+        /* and as one payload body of that type, so mutations of a body
+         * need not keep the lengths around it consistent */
+        fuzz_payload(&whole);
     }
     return 0;
 }

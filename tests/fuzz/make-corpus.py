@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpus for fuzz-ike-message: a few valid IKEv2 messages
-(RFC 7296 section 3) and SK plaintext chains (first byte = first payload
-type, as the fuzzer reads them). Run it from anywhere; it rewrites
+(RFC 7296 section 3), SK plaintext chains ("-plaintext": first byte = first
+payload type, as the fuzzer reads them) and single payload bodies ("-body":
+first byte = payload type). Run it from anywhere; it rewrites
 tests/fuzz/corpus-ike-message/ next to this script."""
 
 import os
@@ -157,6 +158,21 @@ def corpus():
         (PL_SKF, struct.pack("!HH", 1, 3) + pattern(40, 20)),
     ], spi_r=SPI_R, last_next=PL_IDI)
     seeds["eap-success-plaintext"] = bytes([PL_EAP]) + chain([(PL_EAP, b"\x03\x06\x00\x04")])[1]
+
+    bodies = {
+        "sa": (PL_SA, sa(IKE_PROPOSALS[1], (3, PROTO_IKE, SPI_R, [(1, 28)]))),
+        "ts": (PL_TSI, ts((6, 80, 443, bytes([192, 0, 2, 0]), bytes([192, 0, 2, 255])),
+                          (58, 0x8000, 0x80FF, bytes(16), b"\xff" * 16))),
+        "cp": (PL_CP, cp(3, [(13, bytes([10, 0, 0, 0, 255, 0, 0, 0])), (14, b"")])),
+        "delete": (PL_DELETE, struct.pack("!BBH", PROTO_ESP, 4, 1) + b"\xde\xad\xbe\xef"),
+        "notify": (PL_NOTIFY, notify(16393, proto=PROTO_ESP, spi=b"\x01\x02\x03\x04")),
+        "ke": (PL_KE, struct.pack("!HH", 14, 0) + pattern(256, 21)),
+        "id": (PL_IDI, b"\x05\0\0\0" + bytes([0x20, 0x01, 0x0D, 0xB8]) + bytes(12)),
+        "eap": (PL_EAP, b"\x02\x09\x00\x0a\x01alice"),
+        "skf": (PL_SKF, struct.pack("!HH", 2, 2) + pattern(24, 22)),
+    }
+    for name, (ptype, body) in bodies.items():
+        seeds[name + "-body"] = bytes([ptype]) + body
     return seeds
 
 

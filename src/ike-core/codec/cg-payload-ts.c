@@ -33,16 +33,17 @@ static gboolean
 parse_range_selector(const guint8 *p, gsize selector_len, gsize addr_len, guint index,
                      CgTrafficSelector *out, GError **error)
 {
-    out->ts_type = p[0];
-    out->ip_protocol = p[1];
-    out->start_port = cg_load_u16(p + 4);
-    out->end_port = cg_load_u16(p + 6);
+    /* the length is checked first: the caller only bounded the generic
+     * 4-byte header, the ports and addresses follow it */
     if (selector_len != TS_HEADER_LEN + 2 * addr_len)
         return cg_codec_fail(error, CG_CODEC_ERROR_MALFORMED,
                              "TS %u: type %u selector length %" G_GSIZE_FORMAT
                              " is not %" G_GSIZE_FORMAT,
-                             index, out->ts_type, selector_len, TS_HEADER_LEN + 2 * addr_len);
-
+                             index, p[0], selector_len, TS_HEADER_LEN + 2 * addr_len);
+    out->ts_type = p[0];
+    out->ip_protocol = p[1];
+    out->start_port = cg_load_u16(p + 4);
+    out->end_port = cg_load_u16(p + 6);
     memset(out->start_addr, 0, sizeof out->start_addr);
     memset(out->end_addr, 0, sizeof out->end_addr);
     memcpy(out->start_addr, p + TS_HEADER_LEN, addr_len);

@@ -165,9 +165,13 @@ static void on_ike_datagram(gpointer user_data, const guint8 *data, gsize len,
         from = cg_sockaddr_to_string(remote);
         engine->stats.packets_dropped++;
         cg_info(NULL, "dropped %zu bytes from %s: %s", len, from, error->message);
-        /* RFC 7296 2.5: a request with an unknown critical payload gets
-         * UNSUPPORTED_CRITICAL_PAYLOAD, but only inside an SA we know,
-         * which the SA's own handling covers for encrypted payloads. */
+        /* RFC 7296 2.5: an IKE_SA_INIT request with an unknown critical
+         * payload is answered with UNSUPPORTED_CRITICAL_PAYLOAD */
+        if (g_error_matches(error, CG_CODEC_ERROR, CG_CODEC_ERROR_CRITICAL) &&
+            msg->header.exchange_type == CG_EXCH_IKE_SA_INIT &&
+            !(msg->header.flags & CG_FLAG_RESPONSE) && msg->unsupported_critical)
+            cg_ike_init_reject_critical(engine, &msg->header, msg->unsupported_critical, local,
+                                        remote, natt);
         g_free(msg);
         return;
     }
@@ -581,6 +585,23 @@ guint cg_engine_half_open_count(CgEngine *engine)
     return engine->half_open;
 }
 
+gboolean cg_engine_half_open_full(CgEngine *engine)
+{
+    return engine->half_open >= engine->opts.max_half_open;
+}
+
+gboolean cg_engine_has_sa_to(CgEngine *engine, CgIkeSa *except, CgConnConfig *config,
+                             GSocketAddress *remote)
+{
+    for (guint i = 0; i < engine->all_sas->len; i++) {
+        CgIkeSa *o = engine->all_sas->pdata[i];
+        if (o != except && o->config == config && o->state == CG_IKE_STATE_ESTABLISHED &&
+            o->remote && g_inet_address_equal(cg_sockaddr_inet(o->remote), cg_sockaddr_inet(remote)))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 gboolean cg_engine_cookie_required(CgEngine *engine)
 {
     return engine->half_open >= engine->opts.cookie_threshold;
@@ -642,6 +663,9 @@ void cg_engine_count_cookie(CgEngine *engine)
 void cg_engine_ike_established(CgEngine *engine, CgIkeSa *ike)
 {
     engine->stats.ike_sas_established_total++;
+    /* With unique IDs off, INITIAL_CONTACT is ignored too: the peer may
+     * legitimately hold several SAs (load generators, multiple clients
+     * behind one identity). */
     if (!ike->config->unique_ids || ike->initiator || ike->peer_id.type == 0)
         return;
     for (guint i = 0; i < engine->all_sas->len; i++) {

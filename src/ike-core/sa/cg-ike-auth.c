@@ -466,7 +466,10 @@ void cg_ike_auth_send_request(CgIkeSa *ike)
         cg_ike_sa_destroy(ike, CG_REASON_AUTH_FAILED, error->message);
         return;
     }
-    cg_chain_add_notify(&cb, 0, NULL, 0, CG_N_INITIAL_CONTACT, NULL, 0);
+    /* RFC 7296 2.4: INITIAL_CONTACT only when we hold no other SA with
+     * this peer, or the peer would drop those */
+    if (!cg_engine_has_sa_to(ike->engine, ike, ike->config, ike->remote))
+        cg_chain_add_notify(&cb, 0, NULL, 0, CG_N_INITIAL_CONTACT, NULL, 0);
     add_cp_request(ike, &cb);
     if (ike->config->children->len) {
         CgChildConfig *cc = ike->config->children->pdata[0];

@@ -339,6 +339,13 @@ static void send_stateless(CgEngine *engine, const CgIkeHeader *req, GSocketAddr
     g_byte_array_unref(b);
 }
 
+void cg_ike_init_reject_critical(CgEngine *engine, const CgIkeHeader *req, guint8 payload_type,
+                                 GSocketAddress *local, GSocketAddress *remote, gboolean natt)
+{
+    send_stateless(engine, req, local, remote, natt, CG_N_UNSUPPORTED_CRITICAL_PAYLOAD,
+                   &payload_type, 1);
+}
+
 typedef struct {
     CgIkeSa *ike;
     guint8 *peer_pub;
@@ -442,7 +449,7 @@ void cg_ike_init_respond(CgEngine *engine, const CgMessage *msg, const guint8 *r
         cg_info(NULL, "dropped IKE_SA_INIT from %s: message ID %u, not 0", from, h->message_id);
         return;
     }
-    if (cg_engine_half_open_count(engine) >= 5000) {
+    if (cg_engine_half_open_full(engine)) {
         cg_engine_count_dropped(engine);
         cg_info(NULL, "dropped IKE_SA_INIT from %s: too many half-open IKE_SAs", from);
         return;

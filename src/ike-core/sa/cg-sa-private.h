@@ -185,6 +185,10 @@ CgDh *cg_engine_loadgen_dh(CgEngine *engine, guint16 group);
 void cg_engine_cookie_compute(CgEngine *engine, const guint8 *ni, gsize ni_len,
                               GSocketAddress *remote, const guint8 spi_i[8], guint8 out[32]);
 gboolean cg_engine_cookie_required(CgEngine *engine);
+gboolean cg_engine_half_open_full(CgEngine *engine);
+/* is there another established IKE_SA of config to that peer address? */
+gboolean cg_engine_has_sa_to(CgEngine *engine, CgIkeSa *except, CgConnConfig *config,
+                             GSocketAddress *remote);
 void cg_engine_count_dropped(CgEngine *engine);
 void cg_engine_count_retransmit(CgEngine *engine);
 void cg_engine_count_cookie(CgEngine *engine);
@@ -258,6 +262,9 @@ void cg_ike_init_process_response(CgIkeSa *ike, const CgMessage *msg, const guin
 /* responder: a fresh IKE_SA_INIT request (no SA exists yet) */
 void cg_ike_init_respond(CgEngine *engine, const CgMessage *msg, const guint8 *raw, gsize raw_len,
                          GSocketAddress *local, GSocketAddress *remote, gboolean natt);
+/* answers an IKE_SA_INIT request carrying an unknown critical payload */
+void cg_ike_init_reject_critical(CgEngine *engine, const CgIkeHeader *req, guint8 payload_type,
+                                 GSocketAddress *local, GSocketAddress *remote, gboolean natt);
 /* NAT detection hashes (2.23) */
 void cg_natd_hash(const guint8 spi_i[8], const guint8 spi_r[8], GSocketAddress *addr,
                   guint8 out[20]);

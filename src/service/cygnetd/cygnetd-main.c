@@ -110,6 +110,9 @@ static gboolean load_files(Cygnetd *d, gboolean initial, GError **error)
     g_autoptr(CygnetdConfig) cfg = cygnetd_config_load(d->config_path, error);
     if (!cfg)
         return FALSE;
+    /* --unique-ids is the default of connections that don't say */
+    if (d->unique_ids)
+        cygnetd_config_apply_unique_ids_default(cfg, d->unique_ids_default);
     const char *secrets = d->secrets_path ? d->secrets_path : cfg->daemon.secrets_file;
     g_autoptr(GPtrArray) psks = cygnetd_secrets_load(secrets, error);
     if (!psks)

@@ -1629,8 +1629,9 @@ assert_payloads_valid(const CgMessage *msg)
 }
 
 /* The seeds come from tests/fuzz/make-corpus.py, an encoder written apart
- * from the codec: each must parse cleanly, as a message or (name ending in
- * "-plaintext") as SK plaintext with its first byte as the first type. */
+ * from the codec: each must parse cleanly, as a message, or (name ending in
+ * "-plaintext") as SK plaintext with its first byte as the first type, or
+ * ("-body") as one payload body of the type in its first byte. */
 static void
 test_seed_corpus(void)
 {
@@ -1655,7 +1656,13 @@ test_seed_corpus(void)
 
         g_assert_true(g_file_get_contents(path, &data, &len, &error));
         g_assert_no_error(error);
-        if (g_str_has_suffix(name, "-plaintext")) {
+        if (g_str_has_suffix(name, "-body")) {
+            g_assert_cmpuint(len, >, 0);
+            msg->payloads[0] = (CgRawPayload){ .type = (guint8)data[0],
+                                               .body = (const guint8 *)data + 1,
+                                               .body_len = len - 1 };
+            msg->n_payloads = 1;
+        } else if (g_str_has_suffix(name, "-plaintext")) {
             g_assert_cmpuint(len, >, 0);
             g_assert_true(cg_payload_chain_parse((const guint8 *)data + 1, len - 1, (guint8)data[0],
                                                  msg, &error));
