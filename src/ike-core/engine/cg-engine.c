@@ -643,6 +643,13 @@ gboolean cg_engine_send(CgEngine *engine, GSocketAddress *local, GSocketAddress 
     return TRUE;
 }
 
+/* RFC 3948 4: a one-octet 0xFF NAT-keepalive on the NAT-T port */
+void cg_engine_send_keepalive(CgEngine *engine, GSocketAddress *local, GSocketAddress *remote)
+{
+    static const guint8 keepalive = 0xff;
+    cg_net_send_natt_raw(engine->net, local, remote, &keepalive, 1, NULL);
+}
+
 void cg_engine_count_dropped(CgEngine *engine)
 {
     engine->stats.packets_dropped++;

@@ -10,6 +10,7 @@
 #include "net/cg-net.h"
 
 #define HALF_OPEN_TIMEOUT_S 30
+#define CG_NAT_KEEPALIVE_S 20
 #define MAX_PAD 255
 
 void cg_ike_sa_log(CgIkeSa *ike, CgLogLevel level, const char *fmt, ...)
@@ -90,6 +91,7 @@ static void cancel_timers(CgIkeSa *ike)
     clear_timer(&ike->rekey_timer);
     clear_timer(&ike->reauth_timer);
     clear_timer(&ike->dpd_timer);
+    clear_timer(&ike->keepalive_timer);
     clear_timer(&ike->half_open_timer);
 }
 
@@ -549,13 +551,25 @@ void cg_ike_sa_retry_rekey(CgIkeSa *ike, guint delay_ms)
     ike->rekey_timer = g_timeout_add(delay_ms, on_rekey, ike);
 }
 
+static gboolean on_keepalive(gpointer data)
+{
+    CgIkeSa *ike = data;
+    if (ike->natt && ike->nat_local && ike->state != CG_IKE_STATE_DEAD)
+        cg_engine_send_keepalive(ike->engine, ike->local, ike->remote);
+    return G_SOURCE_CONTINUE;
+}
+
 void cg_ike_sa_schedule_timers(CgIkeSa *ike)
 {
     CgConnConfig *c = ike->config;
     clear_timer(&ike->rekey_timer);
     clear_timer(&ike->reauth_timer);
     clear_timer(&ike->dpd_timer);
+    clear_timer(&ike->keepalive_timer);
     clear_timer(&ike->half_open_timer);
+    /* RFC 3948 4: keep the NAT mapping alive when we are behind one */
+    if (ike->natt && ike->nat_local)
+        ike->keepalive_timer = g_timeout_add_seconds(CG_NAT_KEEPALIVE_S, on_keepalive, ike);
     gint64 now = g_get_real_time();
     if (c->ike_rekey_time_s) {
         guint32 t = jittered(c->ike_rekey_time_s, c->rand_time_s);

@@ -146,6 +146,7 @@ struct CgIkeSa {
     guint rekey_timer;
     guint reauth_timer;
     guint dpd_timer;
+    guint keepalive_timer;
     guint half_open_timer;
     gint64 established_at;
     gint64 rekey_at, reauth_at;
@@ -190,6 +191,7 @@ gboolean cg_engine_half_open_full(CgEngine *engine);
 gboolean cg_engine_has_sa_to(CgEngine *engine, CgIkeSa *except, CgConnConfig *config,
                              GSocketAddress *remote);
 void cg_engine_count_dropped(CgEngine *engine);
+void cg_engine_send_keepalive(CgEngine *engine, GSocketAddress *local, GSocketAddress *remote);
 void cg_engine_count_retransmit(CgEngine *engine);
 void cg_engine_count_cookie(CgEngine *engine);
 void cg_engine_ike_established(CgEngine *engine, CgIkeSa *ike); /* unique IDs, stats */

@@ -1380,11 +1380,16 @@ test_ts_wrong_length(void)
         0,    0,    0,    0,
     };
     static const guint8 no_selectors[] = { 0x00, 0x00, 0x00, 0x00 };
+    /* found by the fuzzer: a 6-byte IPv4 selector at the very end of the
+     * body (the ports must not be read before the length is checked) */
+    static const guint8 cut_selector[]
+        = { 0x01, 0x00, 0x00, 0x00, CG_TS_IPV4_ADDR_RANGE, 0x00, 0x00, 0x06, 0x00, 0x00 };
 
     assert_ts_error(v6_short, sizeof v6_short, CG_CODEC_ERROR_MALFORMED);
     assert_ts_error(v4_long, sizeof v4_long, CG_CODEC_ERROR_MALFORMED);
     assert_ts_error(past_end, sizeof past_end, CG_CODEC_ERROR_TRUNCATED);
     assert_ts_error(no_selectors, sizeof no_selectors, CG_CODEC_ERROR_MALFORMED);
+    assert_ts_error(cut_selector, sizeof cut_selector, CG_CODEC_ERROR_MALFORMED);
 }
 
 static void
