@@ -2,7 +2,7 @@
 # Liveness checks (RFC 7296 2.4) detect a killed peer.
 #  A: cygnetd with dpd-delay=2s; strongSwan is SIGKILLed (no Delete):
 #     cygnetd must log the IKE_SA down as dead peer within the delay plus
-#     its retransmissions (500 ms, x1.8, 3 tries: about 2 + 5 s).
+#     its retransmissions (500 ms, x1.8, 2 tries: about 2 + 3 s).
 #  B: strongSwan with dpd_delay=2s; cygnetd is SIGKILLed: strongSwan's
 #     list-sas must be empty within the delay plus its retransmissions.
 # Usage: test-dpd.sh PATH-TO-CYGNETD
@@ -14,7 +14,7 @@ interop_setup dpd "${1:-}" retransmit_timeout=0.5 retransmit_tries=3 retransmit_
 log "A: cygnetd dpd-delay=2s, strongSwan killed"
 ss_peer_conn home
 ss_load ss
-cg_peer_conn home dpd-delay=2s retransmit-timeout=500ms retransmit-base=1.8 retransmit-tries=3 start=start
+cg_peer_conn home dpd-delay=2s retransmit-timeout=500ms retransmit-base=1.8 retransmit-tries=2 start=start
 cg_start cg cg
 ss_wait_established ss home 5 || fail "A: not established"
 cg_wait_log cg "$(cg_re_ike_up home)" 5 >/dev/null || fail "A: cygnetd did not log the IKE_SA up"

@@ -23,7 +23,8 @@ watch_rekeys() {
     local -A ike_seen=() child_seen=()
     deadline=$(($(now_ms) + $(to_ms "$timeout")))
     while :; do
-        [ "$(ss_ike_count ss "$conn")" -ge 1 ] ||
+        # the old IKE_SA is REKEYING/REKEYED while the new one comes up
+        [ "$(ss_ike_count ss "$conn" '(ESTABLISHED|REKEYING|REKEYED)')" -ge 1 ] ||
             fail "strongSwan: IKE_SA $conn no longer ESTABLISHED during rekeys:
 $(ss_list_sas ss)"
         while read -r spis; do

@@ -312,7 +312,8 @@ ss_load() {
 ss_list_sas() {
     local inst="$1"
     shift
-    ss_swanctl "$inst" --list-sas --noblock "$@" 2>/dev/null
+    # (no --noblock: it leaves out IKE_SAs busy in an exchange)
+    ss_swanctl "$inst" --list-sas "$@" 2>/dev/null
 }
 
 # ss_initiate INST CHILD [TIMEOUT_S]: initiate CHILD (and its IKE_SA);
@@ -355,7 +356,8 @@ ss_kill() {
 #       remote 10.1.0.1/32
 
 # ss_ike_count INST [CONN] [STATE]: IKE_SAs (of CONN, or all) in STATE
-# (default ESTABLISHED; "any" for every state).
+# (default ESTABLISHED; "any" for every state; an ERE like
+# "(ESTABLISHED|REKEYING)" works too).
 ss_ike_count() {
     local inst="$1" conn="${2:-[^ :]+}" state="${3:-ESTABLISHED}"
     [ "$state" = any ] && state='[A-Z_]+'

@@ -166,12 +166,17 @@ static guint32 jittered(guint32 t)
     return j ? t - g_random_int_range(0, (gint32)j + 1) : t;
 }
 
+#define REKEY_RETRY_MS 1000
+
 static gboolean on_child_rekey(gpointer data)
 {
     CgChildSa *c = data;
     c->rekey_timer = 0;
-    if (c->state == CG_CHILD_INSTALLED)
-        cg_rekey_child_start(c);
+    if (c->state != CG_CHILD_INSTALLED)
+        return G_SOURCE_REMOVE;
+    /* the IKE_SA may be busy (e.g. being rekeyed itself): try again soon */
+    if (!cg_rekey_child_start(c))
+        c->rekey_timer = g_timeout_add(REKEY_RETRY_MS, on_child_rekey, c);
     return G_SOURCE_REMOVE;
 }
 

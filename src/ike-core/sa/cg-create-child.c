@@ -43,23 +43,29 @@ static gboolean rekey_already_queued(CgIkeSa *ike, CgExchangeKind kind, CgChildS
     return FALSE;
 }
 
-void cg_rekey_child_start(CgChildSa *child)
+gboolean cg_rekey_child_start(CgChildSa *child)
 {
     CgIkeSa *ike = child->ike;
-    if (child->state != CG_CHILD_INSTALLED || ike->state != CG_IKE_STATE_ESTABLISHED ||
-        rekey_already_queued(ike, CG_X_REKEY_CHILD, child))
-        return;
+    if (child->state != CG_CHILD_INSTALLED)
+        return TRUE; /* nothing to do */
+    if (ike->state != CG_IKE_STATE_ESTABLISHED)
+        return FALSE;
+    if (rekey_already_queued(ike, CG_X_REKEY_CHILD, child))
+        return TRUE;
     CgExchange *x = cg_exchange_new(CG_X_REKEY_CHILD);
     x->old_child = child;
     x->child_config = child->config;
     cg_ike_sa_queue(ike, x);
+    return TRUE;
 }
 
-void cg_rekey_ike_start(CgIkeSa *ike)
+gboolean cg_rekey_ike_start(CgIkeSa *ike)
 {
-    if (ike->state != CG_IKE_STATE_ESTABLISHED || rekey_already_queued(ike, CG_X_REKEY_IKE, NULL))
-        return;
-    cg_ike_sa_queue(ike, cg_exchange_new(CG_X_REKEY_IKE));
+    if (ike->state != CG_IKE_STATE_ESTABLISHED)
+        return FALSE;
+    if (!rekey_already_queued(ike, CG_X_REKEY_IKE, NULL))
+        cg_ike_sa_queue(ike, cg_exchange_new(CG_X_REKEY_IKE));
+    return TRUE;
 }
 
 /* ---- sending ----------------------------------------------------------- */

@@ -499,8 +499,10 @@ static gboolean on_rekey(gpointer data)
 {
     CgIkeSa *ike = data;
     ike->rekey_timer = 0;
-    if (ike->state == CG_IKE_STATE_ESTABLISHED)
-        cg_rekey_ike_start(ike);
+    if (ike->state == CG_IKE_STATE_DEAD || ike->state == CG_IKE_STATE_DELETING || ike->rekeyed_to)
+        return G_SOURCE_REMOVE;
+    if (!cg_rekey_ike_start(ike))
+        ike->rekey_timer = g_timeout_add(1000, on_rekey, ike);
     return G_SOURCE_REMOVE;
 }
 

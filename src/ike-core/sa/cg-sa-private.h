@@ -349,8 +349,9 @@ char *cg_ts_array_to_string(GArray *ts);
 
 /* cg-create-child.c */
 void cg_create_child_start(CgIkeSa *ike, CgChildConfig *config);
-void cg_rekey_child_start(CgChildSa *child);
-void cg_rekey_ike_start(CgIkeSa *ike);
+/* FALSE when the IKE_SA cannot take a rekey now (try again later) */
+gboolean cg_rekey_child_start(CgChildSa *child);
+gboolean cg_rekey_ike_start(CgIkeSa *ike);
 void cg_create_child_send(CgIkeSa *ike, CgExchange *x);
 void cg_create_child_process_request(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id);
 void cg_create_child_process_response(CgIkeSa *ike, CgExchange *x, const CgMessage *msg);
