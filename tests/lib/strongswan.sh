@@ -313,7 +313,10 @@ ss_list_sas() {
     local inst="$1"
     shift
     # (no --noblock: it leaves out IKE_SAs busy in an exchange)
-    ss_swanctl "$inst" --list-sas "$@" 2>/dev/null
+    local rc=0
+    ss_swanctl "$inst" --list-sas "$@" 2>>"${SS_DIR[$inst]}/swanctl.err" || rc=$?
+    [ "$rc" = 0 ] || echo "$(date +%T.%3N) list-sas exit $rc" >>"${SS_DIR[$inst]}/swanctl.err"
+    return "$rc"
 }
 
 # ss_initiate INST CHILD [TIMEOUT_S]: initiate CHILD (and its IKE_SA);

@@ -667,9 +667,51 @@ void cg_engine_count_cookie(CgEngine *engine)
 
 /* Unique IDs: a new IKE_SA authenticated with the same identities on the
  * same connection replaces the older ones. */
+static GBytes *lowest_nonce(CgIkeSa *ike)
+{
+    if (!ike->nonce_i || !ike->nonce_r)
+        return NULL;
+    gsize li, lr;
+    const guint8 *ni = g_bytes_get_data(ike->nonce_i, &li);
+    const guint8 *nr = g_bytes_get_data(ike->nonce_r, &lr);
+    int c = memcmp(ni, nr, MIN(li, lr));
+    return (c < 0 || (c == 0 && li <= lr)) ? ike->nonce_i : ike->nonce_r;
+}
+
+/* Both peers initiated at the same moment (the NHRP shortcut race): two
+ * IKE_SAs with opposite roles for one connection and one peer. Like a
+ * rekey collision (RFC 7296 2.8.2) the SA with the lowest nonce goes;
+ * either side that sees the pair deletes that one, so a peer that never
+ * resolves duplicates itself still ends up with one pair. */
+static void resolve_duplicate(CgEngine *engine, CgIkeSa *ike)
+{
+    for (guint i = 0; i < engine->all_sas->len; i++) {
+        CgIkeSa *other = engine->all_sas->pdata[i];
+        if (other == ike || other->state != CG_IKE_STATE_ESTABLISHED ||
+            other->initiator == ike->initiator || other->rekeyed_to ||
+            strcmp(other->config->name, ike->config->name) != 0 || !other->remote ||
+            !g_inet_address_equal(cg_sockaddr_inet(other->remote), cg_sockaddr_inet(ike->remote)))
+            continue;
+        if (other->peer_id.type != ike->peer_id.type || !other->peer_id.data ||
+            !ike->peer_id.data || !g_bytes_equal(other->peer_id.data, ike->peer_id.data))
+            continue;
+        GBytes *a = lowest_nonce(ike), *b = lowest_nonce(other);
+        if (!a || !b)
+            continue;
+        CgIkeSa *loser = g_bytes_compare(a, b) < 0 ? ike : other;
+        cg_ike_sa_log(loser, CG_LOG_INFO, "duplicate of %s (both sides initiated), deleting",
+                      cg_ike_sa_name(loser == ike ? other : ike));
+        cg_delete_ike_start(loser, CG_REASON_REPLACED);
+        return;
+    }
+}
+
 void cg_engine_ike_established(CgEngine *engine, CgIkeSa *ike)
 {
     engine->stats.ike_sas_established_total++;
+    resolve_duplicate(engine, ike);
+    if (ike->state != CG_IKE_STATE_ESTABLISHED)
+        return;
     /* With unique IDs off, INITIAL_CONTACT is ignored too: the peer may
      * legitimately hold several SAs (load generators, multiple clients
      * behind one identity). */

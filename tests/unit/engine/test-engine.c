@@ -516,6 +516,73 @@ static void test_unreachable(void)
     fixture_teardown(&f, NULL);
 }
 
+static CgConnConfig *peer_config(const char *me, const char *them, guint16 their_port)
+{
+    CgConnConfig *c = cg_conn_config_new("peer");
+    g_free(c->local_addr);
+    c->local_addr = g_strdup("127.0.0.1");
+    g_free(c->remote_addr);
+    c->remote_addr = g_strdup("127.0.0.1");
+    c->remote_port = their_port;
+    set_identity(&c->local_id, me);
+    set_identity(&c->remote_id, them);
+    c->local_auth = c->remote_auth = CG_AUTH_BY_PSK;
+    c->psk = g_bytes_new_static("shortcut", 8);
+    c->unique_ids = FALSE;
+    CgChildConfig *cc = cg_child_config_new("peer");
+    g_array_unref(cc->local_ts);
+    cc->local_ts = ts_list("dynamic");
+    g_array_unref(cc->remote_ts);
+    cc->remote_ts = ts_list("dynamic");
+    g_ptr_array_add(c->children, cc);
+    return c;
+}
+
+static gboolean settled_one_pair(Fixture *f)
+{
+    return one_child_each(f) && count_events(&f->gw_rec, CG_EVENT_IKE_UP) >= 1 &&
+           count_events(&f->rw_rec, CG_EVENT_IKE_UP) >= 1;
+}
+
+/* The NHRP shortcut race: both peers initiate at the same moment and
+ * must end with one working pair of SAs. */
+static void test_simultaneous_initiate(void)
+{
+    g_autoptr(GError) error = NULL;
+    CgEngineOptions o;
+    cg_engine_options_init(&o);
+    o.bind_address = "127.0.0.1";
+    o.ike_port = 0;
+    o.natt_port = 0;
+    for (int round = 0; round < 5; round++) {
+        Fixture f = {0};
+        f.gw = cg_engine_new(&o, &error);
+        g_assert_no_error(error);
+        f.rw = cg_engine_new(&o, &error);
+        g_assert_no_error(error);
+        f.gw_rec.events = g_array_new(FALSE, FALSE, sizeof(CgEventType));
+        f.gw_rec.reasons = g_array_new(FALSE, FALSE, sizeof(CgReason));
+        f.rw_rec.events = g_array_new(FALSE, FALSE, sizeof(CgEventType));
+        f.rw_rec.reasons = g_array_new(FALSE, FALSE, sizeof(CgReason));
+        cg_engine_subscribe(f.gw, on_event, &f.gw_rec);
+        cg_engine_subscribe(f.rw, on_event, &f.rw_rec);
+        g_autoptr(CgConnConfig) a = peer_config("a.test", "b.test", cg_engine_get_ike_port(f.rw));
+        g_autoptr(CgConnConfig) b = peer_config("b.test", "a.test", cg_engine_get_ike_port(f.gw));
+        g_assert_true(cg_engine_load_connection(f.gw, a, &error));
+        g_assert_true(cg_engine_load_connection(f.rw, b, &error));
+        cg_engine_initiate(f.gw, "peer", NULL, NULL, &error);
+        g_assert_no_error(error);
+        cg_engine_initiate(f.rw, "peer", NULL, NULL, &error);
+        g_assert_no_error(error);
+        spin(300);
+        g_assert_true(run_until(settled_one_pair, &f, TIMEOUT_MS));
+        spin(300);
+        g_assert_true(one_child_each(&f));
+        assert_children_paired(&f, 1);
+        fixture_teardown(&f, NULL);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -537,6 +604,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/no-proposal", test_no_proposal);
     g_test_add_func("/engine/cookie", test_cookie);
     g_test_add_func("/engine/dead-peer", test_dead_peer);
+    g_test_add_func("/engine/simultaneous-initiate", test_simultaneous_initiate);
     g_test_add_func("/engine/unreachable", test_unreachable);
     return g_test_run();
 }
