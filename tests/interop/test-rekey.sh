@@ -49,12 +49,12 @@ $(ss_list_sas ss)"
 settle() {
     local conn="$1"
     wait_for test_counts "$conn" 5 ||
-        fail "strongSwan: want 1 IKE_SA and 1 CHILD_SA of $conn, have $(ss_ike_count ss "$conn" any) and $(ss_child_count ss "$conn" any):
+        fail "strongSwan: want 1 IKE_SA and 1 CHILD_SA of $conn, have $(ss_ike_count ss "$conn" any) and $(ss_child_count ss "$conn" live):
 $(ss_list_sas ss)"
 }
 test_counts() {
     [ "$(ss_ike_count ss "$1" any)" = 1 ] && [ "$(ss_ike_count ss "$1")" = 1 ] &&
-        [ "$(ss_child_count ss "$1" any)" = 1 ] && [ "$(ss_child_count ss "$1")" = 1 ]
+        [ "$(ss_child_count ss "$1" live)" = 1 ] && [ "$(ss_child_count ss "$1")" = 1 ]
 }
 
 # phase INITIATOR REKEYER: INITIATOR and REKEYER are "cygnet" or "strongswan"

@@ -30,7 +30,7 @@ unblock_ike() {
 
 one_pair() {
     [ "$(ss_ike_count ss home any)" = 1 ] && [ "$(ss_ike_count ss home)" = 1 ] &&
-        [ "$(ss_child_count ss home any)" = 1 ] && [ "$(ss_child_count ss home)" = 1 ]
+        [ "$(ss_child_count ss home live)" = 1 ] && [ "$(ss_child_count ss home)" = 1 ]
 }
 
 for round in $(seq 1 "$ROUNDS"); do
@@ -51,7 +51,7 @@ for round in $(seq 1 "$ROUNDS"); do
 
     # settle: exactly one pair, and it stays that way
     wait_for one_pair 10 2>/dev/null ||
-        fail "round $round: want 1 IKE_SA and 1 CHILD_SA on strongSwan, have $(ss_ike_count ss home any) and $(ss_child_count ss home any):
+        fail "round $round: want 1 IKE_SA and 1 CHILD_SA on strongSwan, have $(ss_ike_count ss home any) and $(ss_child_count ss home live):
 $(ss_list_sas ss)"
     sleep 1.5
     one_pair || fail "round $round: not stable at one pair of SAs:

@@ -368,10 +368,14 @@ ss_ike_count() {
 }
 
 # ss_child_count INST [CHILD] [STATE]: CHILD_SAs in STATE (default
-# INSTALLED; "any" for every state).
+# INSTALLED; "any" for every state; "live" for every state but DELETED:
+# after a rekey strongSwan 5.9 lists the old CHILD_SA as DELETED for a few
+# seconds, charon.delete_rekeyed_delay, to take in late packets).
 ss_child_count() {
     local inst="$1" child="${2:-[^ :]+}" state="${3:-INSTALLED}"
     [ "$state" = any ] && state='[A-Z_]+'
+    [ "$state" = live ] &&
+        state='(CREATED|ROUTED|INSTALLING|INSTALLED|UPDATING|REKEYING|REKEYED|RETRYING|DELETING|DESTROYING)'
     ss_list_sas "$inst" | grep -cE "^  ${child}: #[0-9]+, reqid [0-9]+, ${state}, " || true
 }
 

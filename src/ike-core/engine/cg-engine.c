@@ -494,6 +494,8 @@ void cg_engine_publish_full(CgEngine *engine, const CgEvent *ev, CgIkeSa *ike)
 {
     g_autoptr(CgIkeSnapshot) snap = NULL;
     CgEvent e = *ev;
+    if (engine->subscribers->len == 0)
+        return; /* nobody listens: skip building the snapshot */
     if (ike && !e.ike) {
         snap = cg_ike_sa_snapshot(ike);
         e.ike = snap;

@@ -153,8 +153,7 @@ void cg_ike_init_send_request(CgIkeSa *ike)
                      g_bytes_get_size(ike->nonce_i));
     static const guint8 zero[8] = {0};
     add_natd(&cb, ike->spi_i, zero, ike->local, ike->remote);
-    b->data[16] = cb.first_type;
-    cg_set_u32(b, 24, b->len);
+    cg_header_finish(b, 0, cb.first_type);
 
     GBytes *packet = g_byte_array_free_to_bytes(b);
     g_clear_pointer(&ike->init_request, g_bytes_unref);
@@ -333,8 +332,7 @@ static void send_stateless(CgEngine *engine, const CgIkeHeader *req, GSocketAddr
     CgChainBuilder cb;
     cg_chain_init(&cb, b);
     cg_chain_add_notify(&cb, 0, NULL, 0, type, data, len);
-    b->data[16] = cb.first_type;
-    cg_set_u32(b, 24, b->len);
+    cg_header_finish(b, 0, cb.first_type);
     cg_engine_send(engine, local, remote, natt, b->data, b->len);
     g_byte_array_unref(b);
 }
@@ -377,27 +375,15 @@ static void init_job_work(gpointer data)
     cg_memzero(shared, sizeof(shared));
 }
 
-static void init_job_done(gpointer data)
+/* Builds and sends the IKE_SA_INIT response once the keys exist. */
+static void send_init_response(CgIkeSa *ike, InitJob *job)
 {
-    InitJob *job = data;
-    CgIkeSa *ike = job->ike;
-    ike->crypto_busy = FALSE;
-    if (ike->state == CG_IKE_STATE_DEAD) {
-        cg_ike_sa_free(ike);
-        goto out;
-    }
-    if (job->error) {
-        cg_ike_sa_log(ike, CG_LOG_INFO, "IKE_SA_INIT failed: %s", job->error->message);
-        cg_ike_sa_destroy(ike, CG_REASON_PROTOCOL_ERROR, job->error->message);
-        goto out;
-    }
-    ike->keys = job->keys;
     g_autoptr(GError) error = NULL;
+    ike->keys = job->keys;
     if (!cg_ike_sa_install_keys(ike, &error)) {
         cg_ike_sa_destroy(ike, CG_REASON_LOCAL_ERROR, error->message);
-        goto out;
+        return;
     }
-
     CgIkeHeader h = {0};
     memcpy(h.spi_i, ike->spi_i, 8);
     memcpy(h.spi_r, ike->spi_r, 8);
@@ -408,13 +394,12 @@ static void init_job_done(gpointer data)
     cg_header_write(b, &h);
     CgChainBuilder cb;
     cg_chain_init(&cb, b);
-    CgSaPayload *sa = g_new0(CgSaPayload, 1);
+    g_autofree CgSaPayload *sa = g_new0(CgSaPayload, 1);
     sa->n_proposals = 1;
     sa->proposals[0] = *ike->chosen_proposal;
     gsize off = cg_chain_begin_payload(&cb, CG_PL_SA, FALSE);
     cg_payload_write_sa(b, sa);
     cg_chain_end_payload(&cb, off);
-    g_free(sa);
     g_clear_pointer(&ike->chosen_proposal, g_free);
     gsize pub_len;
     const guint8 *pub = cg_dh_public(job->dh, &pub_len);
@@ -424,12 +409,25 @@ static void init_job_done(gpointer data)
     cg_chain_add_raw(&cb, CG_PL_NONCE, g_bytes_get_data(ike->nonce_r, NULL),
                      g_bytes_get_size(ike->nonce_r));
     add_natd(&cb, ike->spi_i, ike->spi_r, ike->local, ike->remote);
-    b->data[16] = cb.first_type;
-    cg_set_u32(b, 24, b->len);
+    cg_header_finish(b, 0, cb.first_type);
     ike->init_response = g_byte_array_free_to_bytes(b);
     ike->msg_id_next_in = 1;
     cg_ike_sa_send_raw(ike, ike->init_response);
-out:
+}
+
+static void init_job_done(gpointer data)
+{
+    InitJob *job = data;
+    CgIkeSa *ike = job->ike;
+    ike->crypto_busy = FALSE;
+    if (ike->state == CG_IKE_STATE_DEAD) {
+        cg_ike_sa_free(ike);
+    } else if (job->error) {
+        cg_ike_sa_log(ike, CG_LOG_INFO, "IKE_SA_INIT failed: %s", job->error->message);
+        cg_ike_sa_destroy(ike, CG_REASON_PROTOCOL_ERROR, job->error->message);
+    } else {
+        send_init_response(ike, job);
+    }
     g_clear_pointer(&job->dh, cg_dh_free);
     g_clear_error(&job->error);
     cg_memzero(&job->keys, sizeof(job->keys));
