@@ -583,6 +583,47 @@ static void test_simultaneous_initiate(void)
     }
 }
 
+/* Hostile datagrams: garbage, truncated and mutated IKE messages are
+ * dropped (counted), and the engine still serves a real peer. */
+static void test_hostile_input(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSocket) sock =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+    g_assert_no_error(error);
+    g_autoptr(GInetAddress) lo = g_inet_address_new_from_string("127.0.0.1");
+    g_autoptr(GSocketAddress) to = g_inet_socket_address_new(lo, cg_engine_get_ike_port(f->gw));
+    GRand *rand = g_rand_new_with_seed(1234);
+    guint8 buf[600];
+    for (guint i = 0; i < 3000; i++) {
+        gsize len = g_rand_int_range(rand, 1, sizeof(buf));
+        for (gsize j = 0; j < len; j++)
+            buf[j] = (guint8)g_rand_int(rand);
+        if (i % 2 == 0 && len >= 28) {
+            /* plausible header: version 2, IKE_SA_INIT or IKE_AUTH, our length */
+            buf[17] = 0x20;
+            buf[18] = 34 + (i % 4);
+            buf[19] &= 0x28;
+            guint32 l = GUINT32_TO_BE((guint32)len);
+            memcpy(buf + 24, &l, 4);
+            memset(buf + 20, 0, i % 3 == 0 ? 4 : 0);
+        }
+        g_socket_send_to(sock, to, (const char *)buf, len, NULL, NULL);
+        if (i % 100 == 0)
+            while (g_main_context_iteration(NULL, FALSE))
+                ;
+    }
+    g_rand_free(rand);
+    spin(200);
+    CgEngineStats st;
+    cg_engine_get_stats(f->gw, &st);
+    g_assert_cmpuint(st.packets_dropped, >, 1000);
+    /* half-open SAs from garbage that parsed are bounded and harmless */
+    bring_up(f);
+    g_autoptr(GPtrArray) sas = cg_engine_list_sas(f->rw, NULL);
+    g_assert_cmpuint(sas->len, ==, 1);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -599,6 +640,7 @@ int main(int argc, char **argv)
     ADD("/engine/ike-rekey-collision", test_ike_rekey_collision);
     ADD("/engine/delete", test_delete);
     ADD("/engine/delete-from-responder", test_delete_from_responder);
+    ADD("/engine/hostile-input", test_hostile_input);
     g_test_add_func("/engine/wrong-psk", test_wrong_psk);
     g_test_add_func("/engine/invalid-ke", test_invalid_ke);
     g_test_add_func("/engine/no-proposal", test_no_proposal);

@@ -1,0 +1,76 @@
+/* nm-cygnet-keys.h: the vpn.data and vpn.secrets keys of a Cygnet VPN
+ * connection, shared by the service (src/service/nm), the editor
+ * (properties/) and the auth dialog (src/auth-dialog/).
+ *
+ * docs/nm-settings.md is the one table of these keys: their values,
+ * defaults and meaning. Change both together. No dependencies: plain
+ * string constants, usable from GTK code and from the service alike.
+ */
+#pragma once
+
+/* D-Bus name of the service and the service type in a connection. */
+#define NM_CYGNET_DBUS_SERVICE "org.freedesktop.NetworkManager.cygnet"
+
+/* ---- vpn.data --------------------------------------------------------- */
+
+#define NM_CYGNET_KEY_GATEWAY            "gateway"            /* host name or address, required */
+#define NM_CYGNET_KEY_PORT               "port"               /* gateway's IKE port, 500 */
+#define NM_CYGNET_KEY_LOCAL_ID           "local-id"           /* our IKE identity */
+#define NM_CYGNET_KEY_REMOTE_ID          "remote-id"          /* the gateway's identity */
+#define NM_CYGNET_KEY_AUTH               "auth"               /* NM_CYGNET_AUTH_* */
+#define NM_CYGNET_KEY_IKE                "ike"                /* IKE proposals */
+#define NM_CYGNET_KEY_ESP                "esp"                /* ESP proposals */
+#define NM_CYGNET_KEY_VIRTUAL_IP         "virtual-ip"         /* NM_CYGNET_VIP_* */
+#define NM_CYGNET_KEY_LOCAL_TS           "local-ts"           /* traffic selectors, our side */
+#define NM_CYGNET_KEY_REMOTE_TS          "remote-ts"          /* traffic selectors, the gateway's */
+#define NM_CYGNET_KEY_DPD_DELAY          "dpd-delay"          /* duration, liveness checks */
+#define NM_CYGNET_KEY_REKEY_TIME         "rekey-time"         /* duration, IKE_SA rekey */
+#define NM_CYGNET_KEY_REAUTH_TIME        "reauth-time"        /* duration, IKE_SA reauth */
+#define NM_CYGNET_KEY_CHILD_REKEY_TIME   "child-rekey-time"   /* duration, CHILD_SA rekey */
+#define NM_CYGNET_KEY_CHILD_LIFE_TIME    "child-life-time"    /* duration, CHILD_SA expiry */
+#define NM_CYGNET_KEY_RETRANSMIT_TIMEOUT "retransmit-timeout" /* duration, first retransmit */
+#define NM_CYGNET_KEY_RETRANSMIT_TRIES   "retransmit-tries"   /* number */
+#define NM_CYGNET_KEY_ENCAP              "encap"              /* boolean, force UDP encap */
+#define NM_CYGNET_KEY_MOBIKE             "mobike"             /* boolean */
+#define NM_CYGNET_KEY_DATAPLANE          "dataplane"          /* NM_CYGNET_DATAPLANE_* */
+#define NM_CYGNET_KEY_MTU                "mtu"                /* tunnel device MTU */
+#define NM_CYGNET_KEY_PSK_FLAGS          "psk-flags"          /* NMSettingSecretFlags of "psk" */
+
+/* Every vpn.data key, for building a table: { NM_CYGNET_DATA_KEYS, NULL }.
+ * A key not listed here is refused at connect time. */
+#define NM_CYGNET_DATA_KEYS                                                                        \
+    NM_CYGNET_KEY_GATEWAY, NM_CYGNET_KEY_PORT, NM_CYGNET_KEY_LOCAL_ID, NM_CYGNET_KEY_REMOTE_ID,    \
+        NM_CYGNET_KEY_AUTH, NM_CYGNET_KEY_IKE, NM_CYGNET_KEY_ESP, NM_CYGNET_KEY_VIRTUAL_IP,        \
+        NM_CYGNET_KEY_LOCAL_TS, NM_CYGNET_KEY_REMOTE_TS, NM_CYGNET_KEY_DPD_DELAY,                  \
+        NM_CYGNET_KEY_REKEY_TIME, NM_CYGNET_KEY_REAUTH_TIME, NM_CYGNET_KEY_CHILD_REKEY_TIME,       \
+        NM_CYGNET_KEY_CHILD_LIFE_TIME, NM_CYGNET_KEY_RETRANSMIT_TIMEOUT,                           \
+        NM_CYGNET_KEY_RETRANSMIT_TRIES, NM_CYGNET_KEY_ENCAP, NM_CYGNET_KEY_MOBIKE,                 \
+        NM_CYGNET_KEY_DATAPLANE, NM_CYGNET_KEY_MTU, NM_CYGNET_KEY_PSK_FLAGS
+
+/* ---- vpn.secrets ------------------------------------------------------ */
+
+#define NM_CYGNET_SECRET_PSK "psk" /* the pre-shared key */
+
+#define NM_CYGNET_SECRET_KEYS NM_CYGNET_SECRET_PSK
+
+/* ---- values ------------------------------------------------------------ */
+
+#define NM_CYGNET_AUTH_PSK  "psk"
+#define NM_CYGNET_AUTH_CERT "cert" /* not yet: refused at connect time */
+#define NM_CYGNET_AUTH_EAP  "eap"  /* not yet: refused at connect time */
+
+#define NM_CYGNET_VIP_IPV4 "ipv4"
+#define NM_CYGNET_VIP_IPV6 "ipv6"
+#define NM_CYGNET_VIP_BOTH "both"
+#define NM_CYGNET_VIP_NO   "no"
+
+#define NM_CYGNET_DATAPLANE_AUTO "auto"
+#define NM_CYGNET_DATAPLANE_UESP "uesp"
+#define NM_CYGNET_DATAPLANE_XFRM "xfrm"
+#define NM_CYGNET_DATAPLANE_LOG  "log"
+
+/* ---- defaults ---------------------------------------------------------- */
+
+#define NM_CYGNET_DEFAULT_PORT      500
+#define NM_CYGNET_DEFAULT_MTU       1400
+#define NM_CYGNET_DEFAULT_DPD_DELAY "30s"
