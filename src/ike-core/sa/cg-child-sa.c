@@ -8,7 +8,8 @@
 
 #define REPLAY_WINDOW 128
 
-CgChildSa *cg_child_sa_new(CgIkeSa *ike, CgChildConfig *config)
+CgChildSa *
+cg_child_sa_new(CgIkeSa *ike, CgChildConfig *config)
 {
     CgChildSa *c = g_new0(CgChildSa, 1);
     c->ike = ike;
@@ -19,7 +20,8 @@ CgChildSa *cg_child_sa_new(CgIkeSa *ike, CgChildConfig *config)
     return c;
 }
 
-static void clear_timer(guint *id)
+static void
+clear_timer(guint *id)
 {
     if (*id) {
         g_source_remove(*id);
@@ -27,7 +29,8 @@ static void clear_timer(guint *id)
     }
 }
 
-void cg_child_sa_free(CgChildSa *c)
+void
+cg_child_sa_free(CgChildSa *c)
 {
     if (!c)
         return;
@@ -39,7 +42,8 @@ void cg_child_sa_free(CgChildSa *c)
     g_free(c);
 }
 
-char *cg_child_sa_proposal_string(CgChildSa *c)
+char *
+cg_child_sa_proposal_string(CgChildSa *c)
 {
     g_autofree char *e = cg_encr_token(c->encr_id, c->encr_key_bits);
     GString *s = g_string_new(e);
@@ -52,8 +56,9 @@ char *cg_child_sa_proposal_string(CgChildSa *c)
     return g_string_free(s, FALSE);
 }
 
-static void fill_kernel_sa(CgChildSa *c, CgKernelSa *sa, gboolean inbound, const guint8 *encr,
-                           gsize encr_len, const guint8 *integ, gsize integ_len)
+static void
+fill_kernel_sa(CgChildSa *c, CgKernelSa *sa, gboolean inbound, const guint8 *encr, gsize encr_len,
+               const guint8 *integ, gsize integ_len)
 {
     CgIkeSa *ike = c->ike;
     CgChildConfig *cc = c->config;
@@ -89,9 +94,10 @@ static void fill_kernel_sa(CgChildSa *c, CgKernelSa *sa, gboolean inbound, const
     sa->conn_name = ike->config->name;
 }
 
-gboolean cg_child_sa_install(CgChildSa *c, const guint8 *dh_shared, gsize dh_len,
-                             const guint8 *ni, gsize ni_len, const guint8 *nr, gsize nr_len,
-                             gboolean we_initiated, GError **error)
+gboolean
+cg_child_sa_install(CgChildSa *c, const guint8 *dh_shared, gsize dh_len, const guint8 *ni,
+                    gsize ni_len, const guint8 *nr, gsize nr_len, gboolean we_initiated,
+                    GError **error)
 {
     CgIkeSa *ike = c->ike;
     gsize encr_len = cg_encr_keymat_len(c->encr_id, c->encr_key_bits);
@@ -103,8 +109,8 @@ gboolean cg_child_sa_install(CgChildSa *c, const guint8 *dh_shared, gsize dh_len
     }
     gsize total = 2 * (encr_len + integ_len);
     guint8 *keymat = g_malloc(total);
-    if (!cg_child_keymat(ike->algs.prf_id, ike->keys.sk_d, ike->keys.prf_len, dh_shared, dh_len,
-                         ni, ni_len, nr, nr_len, keymat, total, error)) {
+    if (!cg_child_keymat(ike->algs.prf_id, ike->keys.sk_d, ike->keys.prf_len, dh_shared, dh_len, ni,
+                         ni_len, nr, nr_len, keymat, total, error)) {
         g_free(keymat);
         return FALSE;
     }
@@ -147,7 +153,8 @@ gboolean cg_child_sa_install(CgChildSa *c, const guint8 *dh_shared, gsize dh_len
     return TRUE;
 }
 
-void cg_child_sa_uninstall(CgChildSa *c)
+void
+cg_child_sa_uninstall(CgChildSa *c)
 {
     if (!c->installed)
         return;
@@ -159,7 +166,8 @@ void cg_child_sa_uninstall(CgChildSa *c)
     c->installed = FALSE;
 }
 
-static guint32 jittered(guint32 t)
+static guint32
+jittered(guint32 t)
 {
     /* 10% jitter keeps both peers from rekeying at the same moment */
     guint32 j = t / 10;
@@ -168,7 +176,8 @@ static guint32 jittered(guint32 t)
 
 #define REKEY_RETRY_MS 1000
 
-static gboolean on_child_rekey(gpointer data)
+static gboolean
+on_child_rekey(gpointer data)
 {
     CgChildSa *c = data;
     c->rekey_timer = 0;
@@ -180,23 +189,26 @@ static gboolean on_child_rekey(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static gboolean on_child_expire(gpointer data)
+static gboolean
+on_child_expire(gpointer data)
 {
     CgChildSa *c = data;
     c->expire_timer = 0;
-    cg_ike_sa_log(c->ike, CG_LOG_INFO, "CHILD_SA %s{%u} reached its hard lifetime",
-                  c->config->name, c->unique_id);
+    cg_ike_sa_log(c->ike, CG_LOG_INFO, "CHILD_SA %s{%u} reached its hard lifetime", c->config->name,
+                  c->unique_id);
     cg_delete_child_start(c);
     return G_SOURCE_REMOVE;
 }
 
-void cg_child_sa_retry_rekey(CgChildSa *c, guint delay_ms)
+void
+cg_child_sa_retry_rekey(CgChildSa *c, guint delay_ms)
 {
     clear_timer(&c->rekey_timer);
     c->rekey_timer = g_timeout_add(delay_ms, on_child_rekey, c);
 }
 
-void cg_child_sa_schedule(CgChildSa *c)
+void
+cg_child_sa_schedule(CgChildSa *c)
 {
     CgChildConfig *cc = c->config;
     gint64 now = g_get_real_time();
@@ -221,7 +233,8 @@ void cg_child_sa_schedule(CgChildSa *c)
     cg_engine_publish(c->ike->engine, CG_EVENT_CHILD_UP, c->ike, c, CG_REASON_NONE, NULL);
 }
 
-void cg_child_sa_remove(CgChildSa *c, CgReason reason)
+void
+cg_child_sa_remove(CgChildSa *c, CgReason reason)
 {
     CgIkeSa *ike = c->ike;
     gboolean was_up = c->installed;
@@ -253,7 +266,8 @@ void cg_child_sa_remove(CgChildSa *c, CgReason reason)
     cg_child_sa_free(c);
 }
 
-CgChildSa *cg_ike_sa_find_child_by_spi_in(CgIkeSa *ike, guint32 spi_in)
+CgChildSa *
+cg_ike_sa_find_child_by_spi_in(CgIkeSa *ike, guint32 spi_in)
 {
     for (guint i = 0; i < ike->children->len; i++) {
         CgChildSa *c = ike->children->pdata[i];
@@ -263,7 +277,8 @@ CgChildSa *cg_ike_sa_find_child_by_spi_in(CgIkeSa *ike, guint32 spi_in)
     return NULL;
 }
 
-CgChildSa *cg_ike_sa_find_child_by_spi_out(CgIkeSa *ike, guint32 spi_out)
+CgChildSa *
+cg_ike_sa_find_child_by_spi_out(CgIkeSa *ike, guint32 spi_out)
 {
     for (guint i = 0; i < ike->children->len; i++) {
         CgChildSa *c = ike->children->pdata[i];
@@ -273,7 +288,8 @@ CgChildSa *cg_ike_sa_find_child_by_spi_out(CgIkeSa *ike, guint32 spi_out)
     return NULL;
 }
 
-static gboolean ts_all_within(GArray *got, GArray *proposed)
+static gboolean
+ts_all_within(GArray *got, GArray *proposed)
 {
     for (guint i = 0; i < got->len; i++) {
         gboolean inside = FALSE;
@@ -286,10 +302,10 @@ static gboolean ts_all_within(GArray *got, GArray *proposed)
     return TRUE;
 }
 
-gboolean cg_child_accept_response(CgIkeSa *ike, CgExchange *x, const CgMessage *msg,
-                                  const guint8 *dh_shared, gsize dh_len, const guint8 *ni,
-                                  gsize ni_len, const guint8 *nr, gsize nr_len,
-                                  CgChildSa **out_child, guint16 *error_notify)
+gboolean
+cg_child_accept_response(CgIkeSa *ike, CgExchange *x, const CgMessage *msg, const guint8 *dh_shared,
+                         gsize dh_len, const guint8 *ni, gsize ni_len, const guint8 *nr,
+                         gsize nr_len, CgChildSa **out_child, guint16 *error_notify)
 {
     g_autoptr(GError) error = NULL;
     CgChildConfig *cc = x->child_config;
@@ -308,9 +324,9 @@ gboolean cg_child_accept_response(CgIkeSa *ike, CgExchange *x, const CgMessage *
     g_autofree CgSaPayload *sent = g_new0(CgSaPayload, 1);
     g_autofree CgTsPayload *tsi = g_new0(CgTsPayload, 1);
     g_autofree CgTsPayload *tsr = g_new0(CgTsPayload, 1);
-    if (!cg_payload_parse_sa(p_sa->body, p_sa->body_len, reply, &error) ||
-        !cg_payload_parse_ts(p_tsi->body, p_tsi->body_len, tsi, &error) ||
-        !cg_payload_parse_ts(p_tsr->body, p_tsr->body_len, tsr, &error)) {
+    if (!cg_payload_parse_sa(p_sa->body, p_sa->body_len, reply, &error)
+        || !cg_payload_parse_ts(p_tsi->body, p_tsi->body_len, tsi, &error)
+        || !cg_payload_parse_ts(p_tsr->body, p_tsr->body_len, tsr, &error)) {
         cg_ike_sa_log(ike, CG_LOG_WARNING, "CHILD_SA response malformed: %s", error->message);
         return FALSE;
     }
@@ -326,8 +342,9 @@ gboolean cg_child_accept_response(CgIkeSa *ike, CgExchange *x, const CgMessage *
     g_autoptr(GArray) got_i = cg_ts_array_from_payload(tsi);
     g_autoptr(GArray) got_r = cg_ts_array_from_payload(tsr);
     /* RFC 7296 2.9: the responder may only narrow */
-    g_autoptr(GArray) our_r = x->old_child ? g_array_ref(x->old_child->remote_ts)
-                                           : cg_ts_resolve(cc->remote_ts, cg_ike_sa_remote_host(ike));
+    g_autoptr(GArray) our_r = x->old_child
+                                  ? g_array_ref(x->old_child->remote_ts)
+                                  : cg_ts_resolve(cc->remote_ts, cg_ike_sa_remote_host(ike));
     if (!ts_all_within(got_r, our_r)) {
         g_autofree char *s = cg_ts_array_to_string(got_r);
         cg_ike_sa_log(ike, CG_LOG_WARNING, "the peer widened TSr to %s", s);
@@ -347,8 +364,8 @@ gboolean cg_child_accept_response(CgIkeSa *ike, CgExchange *x, const CgMessage *
     cg_proposal_get(&chosen, CG_TRANS_ESN, &esn, NULL);
     c->esn = esn == CG_ESN_YES;
     c->pfs_group = x->dh ? cg_dh_group(x->dh) : 0;
-    c->mode = cg_message_find_notify(msg, CG_N_USE_TRANSPORT_MODE, NULL) &&
-                      cc->mode == CG_MODE_TRANSPORT
+    c->mode = cg_message_find_notify(msg, CG_N_USE_TRANSPORT_MODE, NULL)
+                      && cc->mode == CG_MODE_TRANSPORT
                   ? CG_MODE_TRANSPORT
                   : CG_MODE_TUNNEL;
     c->local_ts = g_steal_pointer(&got_i);
@@ -365,7 +382,8 @@ gboolean cg_child_accept_response(CgIkeSa *ike, CgExchange *x, const CgMessage *
     return TRUE;
 }
 
-CgChildSnapshot *cg_child_sa_snapshot(CgChildSa *c)
+CgChildSnapshot *
+cg_child_sa_snapshot(CgChildSa *c)
 {
     CgChildSnapshot *s = g_new0(CgChildSnapshot, 1);
     s->name = g_strdup(c->config->name);
@@ -377,9 +395,11 @@ CgChildSnapshot *cg_child_sa_snapshot(CgChildSa *c)
     s->local_ts = g_ptr_array_new_with_free_func(g_free);
     s->remote_ts = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; c->local_ts && i < c->local_ts->len; i++)
-        g_ptr_array_add(s->local_ts, cg_ts_to_string(&g_array_index(c->local_ts, CgTrafficSelector, i)));
+        g_ptr_array_add(s->local_ts,
+                        cg_ts_to_string(&g_array_index(c->local_ts, CgTrafficSelector, i)));
     for (guint i = 0; c->remote_ts && i < c->remote_ts->len; i++)
-        g_ptr_array_add(s->remote_ts, cg_ts_to_string(&g_array_index(c->remote_ts, CgTrafficSelector, i)));
+        g_ptr_array_add(s->remote_ts,
+                        cg_ts_to_string(&g_array_index(c->remote_ts, CgTrafficSelector, i)));
     CgKernel *k = cg_engine_kernel(c->ike->engine);
     CgKernelSaStats st;
     if (c->installed && k->ops->query_sa) {

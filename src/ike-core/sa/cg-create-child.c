@@ -7,31 +7,35 @@
 
 #include "net/cg-net.h"
 
-#define NONCE_LEN 32
+#define NONCE_LEN             32
 #define TEMP_FAILURE_RETRY_MS 2000
 
-static GBytes *fresh_nonce(void)
+static GBytes *
+fresh_nonce(void)
 {
     guint8 n[NONCE_LEN];
     cg_random_bytes(n, sizeof(n));
     return g_bytes_new(n, sizeof(n));
 }
 
-static guint16 pfs_group_of(CgChildConfig *cc)
+static guint16
+pfs_group_of(CgChildConfig *cc)
 {
     return cc ? cg_proposal_specs_first_dh(cc->esp_proposals) : 0;
 }
 
 /* ---- starting exchanges ------------------------------------------------ */
 
-void cg_create_child_start(CgIkeSa *ike, CgChildConfig *config)
+void
+cg_create_child_start(CgIkeSa *ike, CgChildConfig *config)
 {
     CgExchange *x = cg_exchange_new(CG_X_CREATE_CHILD);
     x->child_config = config;
     cg_ike_sa_queue(ike, x);
 }
 
-static gboolean rekey_already_queued(CgIkeSa *ike, CgExchangeKind kind, CgChildSa *child)
+static gboolean
+rekey_already_queued(CgIkeSa *ike, CgExchangeKind kind, CgChildSa *child)
 {
     if (ike->active && ike->active->kind == kind && ike->active->old_child == child)
         return TRUE;
@@ -43,7 +47,8 @@ static gboolean rekey_already_queued(CgIkeSa *ike, CgExchangeKind kind, CgChildS
     return FALSE;
 }
 
-gboolean cg_rekey_child_start(CgChildSa *child)
+gboolean
+cg_rekey_child_start(CgChildSa *child)
 {
     CgIkeSa *ike = child->ike;
     if (child->state != CG_CHILD_INSTALLED)
@@ -59,7 +64,8 @@ gboolean cg_rekey_child_start(CgChildSa *child)
     return TRUE;
 }
 
-gboolean cg_rekey_ike_start(CgIkeSa *ike)
+gboolean
+cg_rekey_ike_start(CgIkeSa *ike)
 {
     if (ike->state != CG_IKE_STATE_ESTABLISHED)
         return FALSE;
@@ -70,7 +76,8 @@ gboolean cg_rekey_ike_start(CgIkeSa *ike)
 
 /* ---- sending ----------------------------------------------------------- */
 
-static void add_nonce_ke(CgChainBuilder *cb, CgExchange *x)
+static void
+add_nonce_ke(CgChainBuilder *cb, CgExchange *x)
 {
     cg_chain_add_raw(cb, CG_PL_NONCE, g_bytes_get_data(x->nonce, NULL), g_bytes_get_size(x->nonce));
     if (x->dh) {
@@ -82,7 +89,8 @@ static void add_nonce_ke(CgChainBuilder *cb, CgExchange *x)
     }
 }
 
-void cg_create_child_send(CgIkeSa *ike, CgExchange *x)
+void
+cg_create_child_send(CgIkeSa *ike, CgExchange *x)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GByteArray) inner = g_byte_array_sized_new(512);
@@ -91,7 +99,7 @@ void cg_create_child_send(CgIkeSa *ike, CgExchange *x)
     x->nonce = fresh_nonce();
 
     if (x->kind == CG_X_REKEY_IKE) {
-        static const guint8 zero[8] = {0};
+        static const guint8 zero[8] = { 0 };
         do
             cg_random_bytes(x->new_spi, 8);
         while (memcmp(x->new_spi, zero, 8) == 0);
@@ -141,17 +149,19 @@ void cg_create_child_send(CgIkeSa *ike, CgExchange *x)
         cg_ike_sa_exchange_done(ike);
         return;
     }
-    cg_child_request_payloads(ike, x->child_config, x->kind == CG_X_REKEY_CHILD ? x->old_child : NULL,
-                              x->new_spi_in, pfs, &cb, FALSE);
+    cg_child_request_payloads(ike, x->child_config,
+                              x->kind == CG_X_REKEY_CHILD ? x->old_child : NULL, x->new_spi_in, pfs,
+                              &cb, FALSE);
     add_nonce_ke(&cb, x);
-    cg_ike_sa_log(ike, CG_LOG_DEBUG, "%s CHILD_SA %s", x->kind == CG_X_REKEY_CHILD ? "rekeying" : "creating",
-                  x->child_config->name);
+    cg_ike_sa_log(ike, CG_LOG_DEBUG, "%s CHILD_SA %s",
+                  x->kind == CG_X_REKEY_CHILD ? "rekeying" : "creating", x->child_config->name);
     cg_ike_sa_send_request(ike, CG_EXCH_CREATE_CHILD_SA, inner, cb.first_type);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static gboolean get_nonce(const CgMessage *msg, const guint8 **n, gsize *len)
+static gboolean
+get_nonce(const CgMessage *msg, const guint8 **n, gsize *len)
 {
     const CgRawPayload *p = cg_message_find(msg, CG_PL_NONCE);
     if (!p || !cg_payload_parse_nonce(p->body, p->body_len, NULL))
@@ -162,8 +172,9 @@ static gboolean get_nonce(const CgMessage *msg, const guint8 **n, gsize *len)
 }
 
 /* DH with the peer's KE; shared must hold 512 bytes. */
-static gboolean compute_dh(CgDh *dh, const CgMessage *msg, guint8 *shared, gsize *shared_len,
-                           guint16 *peer_group, GError **error)
+static gboolean
+compute_dh(CgDh *dh, const CgMessage *msg, guint8 *shared, gsize *shared_len, guint16 *peer_group,
+           GError **error)
 {
     const CgRawPayload *p = cg_message_find(msg, CG_PL_KE);
     CgKePayload ke;
@@ -183,7 +194,8 @@ static gboolean compute_dh(CgDh *dh, const CgMessage *msg, guint8 *shared, gsize
     return cg_dh_compute(dh, ke.data, ke.data_len, shared, shared_len, error);
 }
 
-static int nonce_cmp(GBytes *a, const guint8 *b, gsize b_len)
+static int
+nonce_cmp(GBytes *a, const guint8 *b, gsize b_len)
 {
     gsize a_len;
     const guint8 *ad = g_bytes_get_data(a, &a_len);
@@ -192,7 +204,8 @@ static int nonce_cmp(GBytes *a, const guint8 *b, gsize b_len)
 }
 
 /* the lowest of two nonces */
-static const guint8 *nonce_min(const guint8 *a, gsize al, const guint8 *b, gsize bl, gsize *len)
+static const guint8 *
+nonce_min(const guint8 *a, gsize al, const guint8 *b, gsize bl, gsize *len)
 {
     int r = memcmp(a, b, MIN(al, bl));
     if (r < 0 || (r == 0 && al <= bl)) {
@@ -204,7 +217,8 @@ static const guint8 *nonce_min(const guint8 *a, gsize al, const guint8 *b, gsize
 }
 
 /* Moves children, virtual IPs and identities from old to new (IKE rekey). */
-static void adopt_state(CgIkeSa *new_ike, CgIkeSa *old)
+static void
+adopt_state(CgIkeSa *new_ike, CgIkeSa *old)
 {
     for (guint i = 0; i < old->children->len; i++) {
         CgChildSa *c = old->children->pdata[i];
@@ -226,10 +240,10 @@ static void adopt_state(CgIkeSa *new_ike, CgIkeSa *old)
 }
 
 /* Builds the IKE_SA that a rekey creates (2.18). */
-static CgIkeSa *rekeyed_ike_new(CgIkeSa *old, gboolean we_initiated, const guint8 spi_i[8],
-                                const guint8 spi_r[8], const CgProposal *chosen,
-                                const guint8 *shared, gsize shared_len, const guint8 *ni,
-                                gsize ni_len, const guint8 *nr, gsize nr_len, GError **error)
+static CgIkeSa *
+rekeyed_ike_new(CgIkeSa *old, gboolean we_initiated, const guint8 spi_i[8], const guint8 spi_r[8],
+                const CgProposal *chosen, const guint8 *shared, gsize shared_len, const guint8 *ni,
+                gsize ni_len, const guint8 *nr, gsize nr_len, GError **error)
 {
     CgIkeSa *n = cg_ike_sa_new(old->engine, old->config, we_initiated);
     memcpy(n->spi_i, spi_i, 8);
@@ -249,8 +263,8 @@ static CgIkeSa *rekeyed_ike_new(CgIkeSa *old, gboolean we_initiated, const guint
     /* SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), with the old PRF */
     if (!cg_ike_keys_derive_rekey(&n->algs, old->algs.prf_id, old->keys.sk_d, old->keys.prf_len,
                                   shared, shared_len, ni, ni_len, nr, nr_len, spi_i, spi_r,
-                                  &n->keys, error) ||
-        !cg_ike_sa_install_keys(n, error)) {
+                                  &n->keys, error)
+        || !cg_ike_sa_install_keys(n, error)) {
         cg_ike_sa_free(n);
         return NULL;
     }
@@ -265,7 +279,8 @@ static CgIkeSa *rekeyed_ike_new(CgIkeSa *old, gboolean we_initiated, const guint
     return n;
 }
 
-static void activate_rekeyed(CgIkeSa *old, CgIkeSa *n)
+static void
+activate_rekeyed(CgIkeSa *old, CgIkeSa *n)
 {
     adopt_state(n, old);
     cg_engine_table_add(n->engine, n);
@@ -281,7 +296,8 @@ static void activate_rekeyed(CgIkeSa *old, CgIkeSa *n)
     cg_engine_publish_full(n->engine, &ev, n);
 }
 
-static void finish_child_rekey(CgIkeSa *ike, CgChildSa *old, CgChildSa *new_child)
+static void
+finish_child_rekey(CgIkeSa *ike, CgChildSa *old, CgChildSa *new_child)
 {
     CgEvent ev = {
         .type = CG_EVENT_CHILD_REKEYED,
@@ -297,16 +313,17 @@ static void finish_child_rekey(CgIkeSa *ike, CgChildSa *old, CgChildSa *new_chil
 
 /* ---- responder --------------------------------------------------------- */
 
-static CgExchange *our_rekey_of(CgIkeSa *ike, CgExchangeKind kind, CgChildSa *child)
+static CgExchange *
+our_rekey_of(CgIkeSa *ike, CgExchangeKind kind, CgChildSa *child)
 {
-    if (ike->active && ike->active->kind == kind &&
-        (kind == CG_X_REKEY_IKE || ike->active->old_child == child))
+    if (ike->active && ike->active->kind == kind
+        && (kind == CG_X_REKEY_IKE || ike->active->old_child == child))
         return ike->active;
     return NULL;
 }
 
-static void respond_rekey_ike(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id,
-                              const CgSaPayload *offered)
+static void
+respond_rekey_ike(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id, const CgSaPayload *offered)
 {
     g_autoptr(GError) error = NULL;
     const guint8 *ni;
@@ -317,24 +334,24 @@ static void respond_rekey_ike(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id
         return;
     }
     CgProposal chosen;
-    if (!cg_proposal_select(offered, ike->config->ike_proposals, TRUE, &chosen) ||
-        chosen.spi_size != 8) {
+    if (!cg_proposal_select(offered, ike->config->ike_proposals, TRUE, &chosen)
+        || chosen.spi_size != 8) {
         cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id, CG_N_NO_PROPOSAL_CHOSEN, 0,
                                 NULL, 0);
         return;
     }
     if (!get_nonce(msg, &ni, &ni_len)) {
-        cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id, CG_N_INVALID_SYNTAX, 0,
-                                NULL, 0);
+        cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id, CG_N_INVALID_SYNTAX, 0, NULL,
+                                0);
         return;
     }
     guint16 group = 0;
     cg_proposal_get(&chosen, CG_TRANS_DH, &group, NULL);
     const CgRawPayload *p_ke = cg_message_find(msg, CG_PL_KE);
     CgKePayload ke;
-    if (!p_ke || !cg_payload_parse_ke(p_ke->body, p_ke->body_len, &ke, NULL) ||
-        ke.dh_group != group) {
-        guint8 g[2] = {group >> 8, group & 0xff};
+    if (!p_ke || !cg_payload_parse_ke(p_ke->body, p_ke->body_len, &ke, NULL)
+        || ke.dh_group != group) {
+        guint8 g[2] = { group >> 8, group & 0xff };
         g_autoptr(GByteArray) inner = g_byte_array_new();
         CgChainBuilder cb;
         cg_chain_init(&cb, inner);
@@ -352,7 +369,7 @@ static void respond_rekey_ike(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id
         return;
     }
     guint8 our_spi[8];
-    static const guint8 zero[8] = {0};
+    static const guint8 zero[8] = { 0 };
     do
         cg_random_bytes(our_spi, 8);
     while (memcmp(our_spi, zero, 8) == 0);
@@ -390,7 +407,8 @@ static void respond_rekey_ike(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id
         g_clear_pointer(&ours->peer_nonce, g_bytes_unref);
         /* remember the lower of the nonces of the peer's exchange */
         gsize ml;
-        const guint8 *m = nonce_min(ni, ni_len, g_bytes_get_data(nr, NULL), g_bytes_get_size(nr), &ml);
+        const guint8 *m
+            = nonce_min(ni, ni_len, g_bytes_get_data(nr, NULL), g_bytes_get_size(nr), &ml);
         ours->peer_nonce = g_bytes_new(m, ml);
         if (ours->peer_new_ike)
             cg_ike_sa_free(ours->peer_new_ike);
@@ -402,7 +420,8 @@ static void respond_rekey_ike(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id
     /* the initiator of the rekey deletes the old SA (2.18) */
 }
 
-static void respond_child(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id)
+static void
+respond_child(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id)
 {
     g_autoptr(GError) error = NULL;
     CgNotifyPayload rekey;
@@ -424,22 +443,22 @@ static void respond_child(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id)
         /* the peer names its inbound SPI, our outbound one */
         old = cg_ike_sa_find_child_by_spi_out(ike, GUINT32_FROM_BE(spi_be));
         if (!old) {
-            cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id,
-                                    CG_N_CHILD_SA_NOT_FOUND, CG_PROTO_ESP, rekey.spi, 4);
+            cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id, CG_N_CHILD_SA_NOT_FOUND,
+                                    CG_PROTO_ESP, rekey.spi, 4);
             return;
         }
         /* RFC 7296 2.25: an SA we are closing (or already replaced) */
         if (old->state != CG_CHILD_INSTALLED && old->state != CG_CHILD_REKEYING) {
-            cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id,
-                                    CG_N_TEMPORARY_FAILURE, 0, NULL, 0);
+            cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id, CG_N_TEMPORARY_FAILURE, 0,
+                                    NULL, 0);
             return;
         }
     }
     const guint8 *ni;
     gsize ni_len;
     if (!get_nonce(msg, &ni, &ni_len)) {
-        cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id, CG_N_INVALID_SYNTAX, 0,
-                                NULL, 0);
+        cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id, CG_N_INVALID_SYNTAX, 0, NULL,
+                                0);
         return;
     }
     g_autoptr(GBytes) nr = fresh_nonce();
@@ -467,24 +486,23 @@ static void respond_child(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id)
         if (!ok) {
             guint16 want = pfs_group_of(cc ? cc : ike->config->children->pdata[0]);
             if (want) {
-                guint8 g[2] = {want >> 8, want & 0xff};
+                guint8 g[2] = { want >> 8, want & 0xff };
                 g_autoptr(GByteArray) inner = g_byte_array_new();
                 CgChainBuilder cb;
                 cg_chain_init(&cb, inner);
                 cg_chain_add_notify(&cb, 0, NULL, 0, CG_N_INVALID_KE_PAYLOAD, g, 2);
-                cg_ike_sa_send_response(ike, CG_EXCH_CREATE_CHILD_SA, msg_id, inner,
-                                        cb.first_type);
+                cg_ike_sa_send_response(ike, CG_EXCH_CREATE_CHILD_SA, msg_id, inner, cb.first_type);
                 return;
             }
-            cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id,
-                                    CG_N_NO_PROPOSAL_CHOSEN, 0, NULL, 0);
+            cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id, CG_N_NO_PROPOSAL_CHOSEN,
+                                    0, NULL, 0);
             return;
         }
         dh = cg_dh_new(pfs, &error);
         if (!dh || !cg_dh_compute(dh, ke.data, ke.data_len, shared, &shared_len, &error)) {
             cg_ike_sa_log(ike, CG_LOG_INFO, "PFS key exchange failed: %s", error->message);
-            cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id,
-                                    CG_N_NO_PROPOSAL_CHOSEN, 0, NULL, 0);
+            cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id, CG_N_NO_PROPOSAL_CHOSEN,
+                                    0, NULL, 0);
             return;
         }
     }
@@ -522,8 +540,8 @@ static void respond_child(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id)
             /* RFC 7296 2.8.1: simultaneous rekey; settle when ours completes */
             ours->collided = TRUE;
             gsize ml;
-            const guint8 *m =
-                nonce_min(ni, ni_len, g_bytes_get_data(nr, NULL), g_bytes_get_size(nr), &ml);
+            const guint8 *m
+                = nonce_min(ni, ni_len, g_bytes_get_data(nr, NULL), g_bytes_get_size(nr), &ml);
             g_clear_pointer(&ours->peer_nonce, g_bytes_unref);
             ours->peer_nonce = g_bytes_new(m, ml);
             ours->peer_new_child = child;
@@ -536,7 +554,8 @@ static void respond_child(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id)
     }
 }
 
-void cg_create_child_process_request(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id)
+void
+cg_create_child_process_request(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id)
 {
     const CgRawPayload *p_sa = cg_message_find(msg, CG_PL_SA);
     g_autofree CgSaPayload *offered = g_new0(CgSaPayload, 1);
@@ -544,8 +563,8 @@ void cg_create_child_process_request(CgIkeSa *ike, const CgMessage *msg, guint32
     if (!p_sa || !cg_payload_parse_sa(p_sa->body, p_sa->body_len, offered, &error)) {
         cg_ike_sa_log(ike, CG_LOG_INFO, "CREATE_CHILD_SA request without a valid SA payload%s%s",
                       error ? ": " : "", error ? error->message : "");
-        cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id, CG_N_INVALID_SYNTAX, 0,
-                                NULL, 0);
+        cg_ike_sa_respond_error(ike, CG_EXCH_CREATE_CHILD_SA, msg_id, CG_N_INVALID_SYNTAX, 0, NULL,
+                                0);
         return;
     }
     if (offered->n_proposals && offered->proposals[0].protocol_id == CG_PROTO_IKE)
@@ -556,14 +575,15 @@ void cg_create_child_process_request(CgIkeSa *ike, const CgMessage *msg, guint32
 
 /* ---- initiator: responses ------------------------------------------------ */
 
-static void process_rekey_ike_response(CgIkeSa *ike, CgExchange *x, const CgMessage *msg)
+static void
+process_rekey_ike_response(CgIkeSa *ike, CgExchange *x, const CgMessage *msg)
 {
     g_autoptr(GError) error = NULL;
     guint16 err = cg_message_error_notify(msg);
     if (err) {
         CgNotifyPayload n;
-        if (err == CG_N_INVALID_KE_PAYLOAD && cg_message_find_notify(msg, err, &n) &&
-            n.data_len == 2) {
+        if (err == CG_N_INVALID_KE_PAYLOAD && cg_message_find_notify(msg, err, &n)
+            && n.data_len == 2) {
             guint16 g = (guint16)(n.data[0] << 8 | n.data[1]);
             if (cg_proposal_specs_have_dh(ike->config->ike_proposals, g) && g != ike->dh_group) {
                 ike->dh_group = g;
@@ -598,20 +618,20 @@ static void process_rekey_ike_response(CgIkeSa *ike, CgExchange *x, const CgMess
     gsize shared_len = 0;
     cg_sa_payload_from_specs(sent, ike->config->ike_proposals, CG_PROTO_IKE, x->new_spi, 8,
                              ike->dh_group);
-    if (!p_sa || !cg_payload_parse_sa(p_sa->body, p_sa->body_len, reply, &error) ||
-        !cg_proposal_accept_response(sent, reply, &chosen) || chosen.spi_size != 8 ||
-        !get_nonce(msg, &nr, &nr_len) ||
-        !compute_dh(x->dh, msg, shared, &shared_len, NULL, &error)) {
-        cg_ike_sa_log(ike, CG_LOG_WARNING, "IKE_SA rekey response invalid%s%s",
-                      error ? ": " : "", error ? error->message : "");
+    if (!p_sa || !cg_payload_parse_sa(p_sa->body, p_sa->body_len, reply, &error)
+        || !cg_proposal_accept_response(sent, reply, &chosen) || chosen.spi_size != 8
+        || !get_nonce(msg, &nr, &nr_len)
+        || !compute_dh(x->dh, msg, shared, &shared_len, NULL, &error)) {
+        cg_ike_sa_log(ike, CG_LOG_WARNING, "IKE_SA rekey response invalid%s%s", error ? ": " : "",
+                      error ? error->message : "");
         cg_ike_sa_set_state(ike, CG_IKE_STATE_ESTABLISHED);
         cg_ike_sa_exchange_done(ike);
         return;
     }
     gsize ni_len;
     const guint8 *ni = g_bytes_get_data(x->nonce, &ni_len);
-    CgIkeSa *n = rekeyed_ike_new(ike, TRUE, x->new_spi, chosen.spi, &chosen, shared, shared_len,
-                                 ni, ni_len, nr, nr_len, &error);
+    CgIkeSa *n = rekeyed_ike_new(ike, TRUE, x->new_spi, chosen.spi, &chosen, shared, shared_len, ni,
+                                 ni_len, nr, nr_len, &error);
     cg_memzero(shared, sizeof(shared));
     if (!n) {
         cg_ike_sa_log(ike, CG_LOG_WARNING, "IKE_SA rekey failed: %s", error->message);
@@ -652,7 +672,8 @@ static void process_rekey_ike_response(CgIkeSa *ike, CgExchange *x, const CgMess
     cg_delete_ike_start(ike, CG_REASON_REKEYED);
 }
 
-static void process_child_response(CgIkeSa *ike, CgExchange *x, const CgMessage *msg)
+static void
+process_child_response(CgIkeSa *ike, CgExchange *x, const CgMessage *msg)
 {
     g_autoptr(GError) error = NULL;
     CgChildSa *old = x->old_child;
@@ -672,8 +693,8 @@ static void process_child_response(CgIkeSa *ike, CgExchange *x, const CgMessage 
             cg_ike_sa_log(ike, CG_LOG_INFO, "CHILD_SA rekey deferred (TEMPORARY_FAILURE)");
             cg_child_sa_retry_rekey(old, TEMP_FAILURE_RETRY_MS + g_random_int_range(0, 1000));
         } else {
-            g_autofree char *m = g_strdup_printf("CHILD_SA %s refused: %s",
-                                                 x->child_config->name, cg_notify_name(err));
+            g_autofree char *m = g_strdup_printf("CHILD_SA %s refused: %s", x->child_config->name,
+                                                 cg_notify_name(err));
             cg_ike_sa_log(ike, CG_LOG_WARNING, "%s", m);
             cg_engine_publish(ike->engine, CG_EVENT_ERROR, ike, NULL, cg_reason_from_notify(err),
                               m);
@@ -685,8 +706,8 @@ static void process_child_response(CgIkeSa *ike, CgExchange *x, const CgMessage 
     gsize nr_len;
     guint8 shared[512];
     gsize shared_len = 0;
-    if (!get_nonce(msg, &nr, &nr_len) ||
-        (x->dh && !compute_dh(x->dh, msg, shared, &shared_len, NULL, &error))) {
+    if (!get_nonce(msg, &nr, &nr_len)
+        || (x->dh && !compute_dh(x->dh, msg, shared, &shared_len, NULL, &error))) {
         cg_ike_sa_log(ike, CG_LOG_WARNING, "CREATE_CHILD_SA response invalid%s%s",
                       error ? ": " : "", error ? error->message : "");
         if (old && old->state == CG_CHILD_REKEYING)
@@ -716,7 +737,7 @@ static void process_child_response(CgIkeSa *ike, CgExchange *x, const CgMessage 
         const guint8 *mine = nonce_min(ni, ni_len, nr, nr_len, &ml);
         gboolean ours_lowest = nonce_cmp(x->peer_nonce, mine, ml) > 0;
         old->state = CG_CHILD_REKEYED;
-            old->replaced = TRUE;
+        old->replaced = TRUE;
         if (ours_lowest) {
             /* RFC 7296 2.8.1: our new SA is redundant: we delete it, and
              * the peer (winner) deletes the old one */
@@ -733,14 +754,15 @@ static void process_child_response(CgIkeSa *ike, CgExchange *x, const CgMessage 
         return;
     }
     old->state = CG_CHILD_REKEYED;
-            old->replaced = TRUE;
+    old->replaced = TRUE;
     finish_child_rekey(ike, old, child);
     cg_ike_sa_exchange_done(ike);
     /* make before break: the old SA goes only now */
     cg_delete_child_start(old);
 }
 
-void cg_create_child_process_response(CgIkeSa *ike, CgExchange *x, const CgMessage *msg)
+void
+cg_create_child_process_response(CgIkeSa *ike, CgExchange *x, const CgMessage *msg)
 {
     if (x->kind == CG_X_REKEY_IKE)
         process_rekey_ike_response(ike, x, msg);

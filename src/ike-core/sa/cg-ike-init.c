@@ -7,12 +7,12 @@
 
 #include "net/cg-net.h"
 
-#define NONCE_LEN 32
+#define NONCE_LEN         32
 #define MAX_INIT_RESTARTS 4
 
 /* RFC 7296 2.23: SHA-1(SPIi | SPIr | IP | port) */
-void cg_natd_hash(const guint8 spi_i[8], const guint8 spi_r[8], GSocketAddress *addr,
-                  guint8 out[20])
+void
+cg_natd_hash(const guint8 spi_i[8], const guint8 spi_r[8], GSocketAddress *addr, guint8 out[20])
 {
     GInetAddress *ip = cg_sockaddr_inet(addr);
     gsize ip_len = g_inet_address_get_native_size(ip);
@@ -25,8 +25,9 @@ void cg_natd_hash(const guint8 spi_i[8], const guint8 spi_r[8], GSocketAddress *
     cg_sha1(buf, 16 + ip_len + 2, out);
 }
 
-static void add_natd(CgChainBuilder *cb, const guint8 spi_i[8], const guint8 spi_r[8],
-                     GSocketAddress *src, GSocketAddress *dst)
+static void
+add_natd(CgChainBuilder *cb, const guint8 spi_i[8], const guint8 spi_r[8], GSocketAddress *src,
+         GSocketAddress *dst)
 {
     guint8 h[20];
     cg_natd_hash(spi_i, spi_r, src, h);
@@ -37,9 +38,9 @@ static void add_natd(CgChainBuilder *cb, const guint8 spi_i[8], const guint8 spi
 
 /* Checks the peer's NAT_DETECTION notifies against the addresses we see.
  * Returns FALSE when the peer sent none (no NAT-T support). */
-static gboolean check_natd(const CgMessage *msg, const guint8 spi_i[8], const guint8 spi_r[8],
-                           GSocketAddress *peer_src, GSocketAddress *our_dst,
-                           gboolean *nat_peer, gboolean *nat_us)
+static gboolean
+check_natd(const CgMessage *msg, const guint8 spi_i[8], const guint8 spi_r[8],
+           GSocketAddress *peer_src, GSocketAddress *our_dst, gboolean *nat_peer, gboolean *nat_us)
 {
     guint8 want_src[20], want_dst[20];
     cg_natd_hash(spi_i, spi_r, peer_src, want_src);
@@ -68,7 +69,8 @@ static gboolean check_natd(const CgMessage *msg, const guint8 spi_i[8], const gu
     return have_src && have_dst;
 }
 
-gboolean cg_ike_sa_install_keys(CgIkeSa *ike, GError **error)
+gboolean
+cg_ike_sa_install_keys(CgIkeSa *ike, GError **error)
 {
     CgIkeKeys *k = &ike->keys;
     CgCipher *ci = cg_cipher_new(ike->algs.encr_id, ike->algs.encr_key_bits, ike->algs.integ_id,
@@ -89,7 +91,8 @@ gboolean cg_ike_sa_install_keys(CgIkeSa *ike, GError **error)
     return TRUE;
 }
 
-static void algs_from_proposal(const CgProposal *p, CgIkeAlgs *algs, guint16 *dh)
+static void
+algs_from_proposal(const CgProposal *p, CgIkeAlgs *algs, guint16 *dh)
 {
     guint16 bits = 0;
     memset(algs, 0, sizeof(*algs));
@@ -103,7 +106,8 @@ static void algs_from_proposal(const CgProposal *p, CgIkeAlgs *algs, guint16 *dh
 
 /* ---- initiator ------------------------------------------------------ */
 
-void cg_ike_init_send_request(CgIkeSa *ike)
+void
+cg_ike_init_send_request(CgIkeSa *ike)
 {
     g_autoptr(GError) error = NULL;
     guint16 group = ike->wanted_dh_group ? ike->wanted_dh_group
@@ -125,7 +129,7 @@ void cg_ike_init_send_request(CgIkeSa *ike)
         ike->nonce_i = g_bytes_new(n, sizeof(n));
     }
 
-    CgIkeHeader h = {0};
+    CgIkeHeader h = { 0 };
     memcpy(h.spi_i, ike->spi_i, 8);
     h.major_version = 2;
     h.exchange_type = CG_EXCH_IKE_SA_INIT;
@@ -151,7 +155,7 @@ void cg_ike_init_send_request(CgIkeSa *ike)
     cg_chain_end_payload(&cb, off);
     cg_chain_add_raw(&cb, CG_PL_NONCE, g_bytes_get_data(ike->nonce_i, NULL),
                      g_bytes_get_size(ike->nonce_i));
-    static const guint8 zero[8] = {0};
+    static const guint8 zero[8] = { 0 };
     add_natd(&cb, ike->spi_i, zero, ike->local, ike->remote);
     cg_header_finish(b, 0, cb.first_type);
 
@@ -163,7 +167,8 @@ void cg_ike_init_send_request(CgIkeSa *ike)
     g_bytes_unref(packet);
 }
 
-static void restart_init(CgIkeSa *ike, const char *why)
+static void
+restart_init(CgIkeSa *ike, const char *why)
 {
     if (++ike->init_retries > MAX_INIT_RESTARTS) {
         cg_ike_sa_destroy(ike, CG_REASON_PROTOCOL_ERROR, "IKE_SA_INIT restarted too often");
@@ -173,23 +178,26 @@ static void restart_init(CgIkeSa *ike, const char *why)
     cg_ike_init_send_request(ike);
 }
 
-static gboolean parse_init_response(CgIkeSa *ike, const CgMessage *msg, CgProposal *chosen,
-                                    CgKePayload *ke, const guint8 **nonce, gsize *nonce_len,
-                                    GError **error)
+static gboolean
+parse_init_response(CgIkeSa *ike, const CgMessage *msg, CgProposal *chosen, CgKePayload *ke,
+                    const guint8 **nonce, gsize *nonce_len, GError **error)
 {
     const CgRawPayload *p_sa = cg_message_find(msg, CG_PL_SA);
     const CgRawPayload *p_ke = cg_message_find(msg, CG_PL_KE);
     const CgRawPayload *p_n = cg_message_find(msg, CG_PL_NONCE);
     if (!p_sa || !p_ke || !p_n) {
         g_set_error(error, CG_CODEC_ERROR, CG_CODEC_ERROR_MALFORMED,
-                    "IKE_SA_INIT response lacks %s", !p_sa ? "SA" : !p_ke ? "KE" : "Nonce");
+                    "IKE_SA_INIT response lacks %s",
+                    !p_sa   ? "SA"
+                    : !p_ke ? "KE"
+                            : "Nonce");
         return FALSE;
     }
     g_autofree CgSaPayload *reply = g_new0(CgSaPayload, 1);
     g_autofree CgSaPayload *sent = g_new0(CgSaPayload, 1);
-    if (!cg_payload_parse_sa(p_sa->body, p_sa->body_len, reply, error) ||
-        !cg_payload_parse_ke(p_ke->body, p_ke->body_len, ke, error) ||
-        !cg_payload_parse_nonce(p_n->body, p_n->body_len, error))
+    if (!cg_payload_parse_sa(p_sa->body, p_sa->body_len, reply, error)
+        || !cg_payload_parse_ke(p_ke->body, p_ke->body_len, ke, error)
+        || !cg_payload_parse_nonce(p_n->body, p_n->body_len, error))
         return FALSE;
     cg_sa_payload_from_specs(sent, ike->config->ike_proposals, CG_PROTO_IKE, NULL, 0,
                              cg_dh_group(ike->dh));
@@ -203,8 +211,8 @@ static gboolean parse_init_response(CgIkeSa *ike, const CgMessage *msg, CgPropos
     return TRUE;
 }
 
-void cg_ike_init_process_response(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw,
-                                  gsize raw_len)
+void
+cg_ike_init_process_response(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw_len)
 {
     CgNotifyPayload n;
     /* RFC 7296 2.6: retry with the cookie */
@@ -227,8 +235,8 @@ void cg_ike_init_process_response(CgIkeSa *ike, const CgMessage *msg, const guin
             return;
         }
         guint16 group = (guint16)(n.data[0] << 8 | n.data[1]);
-        if (!cg_proposal_specs_have_dh(ike->config->ike_proposals, group) ||
-            (ike->dh && group == cg_dh_group(ike->dh))) {
+        if (!cg_proposal_specs_have_dh(ike->config->ike_proposals, group)
+            || (ike->dh && group == cg_dh_group(ike->dh))) {
             g_autofree char *m = g_strdup_printf("the gateway wants key exchange group %s (%u), "
                                                  "which is not in our proposals",
                                                  cg_dh_name(group), group);
@@ -273,11 +281,11 @@ void cg_ike_init_process_response(CgIkeSa *ike, const CgMessage *msg, const guin
         cg_ike_sa_destroy(ike, CG_REASON_PROTOCOL_ERROR, error->message);
         return;
     }
-    gboolean ok = cg_ike_keys_derive(&ike->algs, shared, shared_len,
-                                     g_bytes_get_data(ike->nonce_i, NULL),
-                                     g_bytes_get_size(ike->nonce_i), nonce, nonce_len, ike->spi_i,
-                                     ike->spi_r, NULL, 0, &ike->keys, &error) &&
-                  cg_ike_sa_install_keys(ike, &error);
+    gboolean ok
+        = cg_ike_keys_derive(&ike->algs, shared, shared_len, g_bytes_get_data(ike->nonce_i, NULL),
+                             g_bytes_get_size(ike->nonce_i), nonce, nonce_len, ike->spi_i,
+                             ike->spi_r, NULL, 0, &ike->keys, &error)
+          && cg_ike_sa_install_keys(ike, &error);
     cg_memzero(shared, sizeof(shared));
     cg_ike_sa_drop_dh(ike);
     if (!ok) {
@@ -294,9 +302,8 @@ void cg_ike_init_process_response(CgIkeSa *ike, const CgMessage *msg, const guin
     if (ike->nat_remote)
         cg_ike_sa_log(ike, CG_LOG_INFO, "the peer is behind a NAT");
     if (natd && (ike->nat_local || ike->nat_remote || ike->config->force_encap)) {
-        guint16 remote_port = cg_sockaddr_port(ike->remote) == 500
-                                  ? 4500
-                                  : cg_sockaddr_port(ike->remote);
+        guint16 remote_port
+            = cg_sockaddr_port(ike->remote) == 500 ? 4500 : cg_sockaddr_port(ike->remote);
         GSocketAddress *r = g_inet_socket_address_new(cg_sockaddr_inet(ike->remote), remote_port);
         GSocketAddress *l = g_inet_socket_address_new(cg_sockaddr_inet(ike->local),
                                                       cg_engine_natt_port(ike->engine));
@@ -317,11 +324,11 @@ void cg_ike_init_process_response(CgIkeSa *ike, const CgMessage *msg, const guin
 
 /* ---- responder ------------------------------------------------------ */
 
-static void send_stateless(CgEngine *engine, const CgIkeHeader *req, GSocketAddress *local,
-                           GSocketAddress *remote, gboolean natt, guint16 type,
-                           const guint8 *data, gsize len)
+static void
+send_stateless(CgEngine *engine, const CgIkeHeader *req, GSocketAddress *local,
+               GSocketAddress *remote, gboolean natt, guint16 type, const guint8 *data, gsize len)
 {
-    CgIkeHeader h = {0};
+    CgIkeHeader h = { 0 };
     memcpy(h.spi_i, req->spi_i, 8);
     h.major_version = 2;
     h.exchange_type = CG_EXCH_IKE_SA_INIT;
@@ -337,8 +344,9 @@ static void send_stateless(CgEngine *engine, const CgIkeHeader *req, GSocketAddr
     g_byte_array_unref(b);
 }
 
-void cg_ike_init_reject_critical(CgEngine *engine, const CgIkeHeader *req, guint8 payload_type,
-                                 GSocketAddress *local, GSocketAddress *remote, gboolean natt)
+void
+cg_ike_init_reject_critical(CgEngine *engine, const CgIkeHeader *req, guint8 payload_type,
+                            GSocketAddress *local, GSocketAddress *remote, gboolean natt)
 {
     send_stateless(engine, req, local, remote, natt, CG_N_UNSUPPORTED_CRITICAL_PAYLOAD,
                    &payload_type, 1);
@@ -354,7 +362,8 @@ typedef struct {
     CgDh *dh;
 } InitJob;
 
-static void init_job_work(gpointer data)
+static void
+init_job_work(gpointer data)
 {
     InitJob *job = data;
     CgIkeSa *ike = job->ike;
@@ -363,20 +372,20 @@ static void init_job_work(gpointer data)
     job->dh = cg_dh_new(job->group, &job->error);
     if (!job->dh)
         return;
-    if (!cg_dh_compute(job->dh, job->peer_pub, job->peer_pub_len, shared, &shared_len,
-                       &job->error))
+    if (!cg_dh_compute(job->dh, job->peer_pub, job->peer_pub_len, shared, &shared_len, &job->error))
         return;
     /* the SA's fields read here were set before the job and are not
      * touched by the main context while crypto_busy is set */
     cg_ike_keys_derive(&ike->algs, shared, shared_len, g_bytes_get_data(ike->nonce_i, NULL),
                        g_bytes_get_size(ike->nonce_i), g_bytes_get_data(ike->nonce_r, NULL),
-                       g_bytes_get_size(ike->nonce_r), ike->spi_i, ike->spi_r, NULL, 0,
-                       &job->keys, &job->error);
+                       g_bytes_get_size(ike->nonce_r), ike->spi_i, ike->spi_r, NULL, 0, &job->keys,
+                       &job->error);
     cg_memzero(shared, sizeof(shared));
 }
 
 /* Builds and sends the IKE_SA_INIT response once the keys exist. */
-static void send_init_response(CgIkeSa *ike, InitJob *job)
+static void
+send_init_response(CgIkeSa *ike, InitJob *job)
 {
     g_autoptr(GError) error = NULL;
     ike->keys = job->keys;
@@ -384,7 +393,7 @@ static void send_init_response(CgIkeSa *ike, InitJob *job)
         cg_ike_sa_destroy(ike, CG_REASON_LOCAL_ERROR, error->message);
         return;
     }
-    CgIkeHeader h = {0};
+    CgIkeHeader h = { 0 };
     memcpy(h.spi_i, ike->spi_i, 8);
     memcpy(h.spi_r, ike->spi_r, 8);
     h.major_version = 2;
@@ -415,7 +424,8 @@ static void send_init_response(CgIkeSa *ike, InitJob *job)
     cg_ike_sa_send_raw(ike, ike->init_response);
 }
 
-static void init_job_done(gpointer data)
+static void
+init_job_done(gpointer data)
 {
     InitJob *job = data;
     CgIkeSa *ike = job->ike;
@@ -435,8 +445,9 @@ static void init_job_done(gpointer data)
     g_free(job);
 }
 
-void cg_ike_init_respond(CgEngine *engine, const CgMessage *msg, const guint8 *raw, gsize raw_len,
-                         GSocketAddress *local, GSocketAddress *remote, gboolean natt)
+void
+cg_ike_init_respond(CgEngine *engine, const CgMessage *msg, const guint8 *raw, gsize raw_len,
+                    GSocketAddress *local, GSocketAddress *remote, gboolean natt)
 {
     const CgIkeHeader *h = &msg->header;
     g_autofree char *from = cg_sockaddr_to_string(remote);
@@ -458,13 +469,15 @@ void cg_ike_init_respond(CgEngine *engine, const CgMessage *msg, const guint8 *r
     if (!p_sa || !p_ke || !p_n) {
         cg_engine_count_dropped(engine);
         cg_info(NULL, "dropped IKE_SA_INIT from %s: missing %s payload", from,
-                !p_sa ? "SA" : !p_ke ? "KE" : "Nonce");
+                !p_sa   ? "SA"
+                : !p_ke ? "KE"
+                        : "Nonce");
         send_stateless(engine, h, local, remote, natt, CG_N_INVALID_SYNTAX, NULL, 0);
         return;
     }
     CgKePayload ke;
-    if (!cg_payload_parse_ke(p_ke->body, p_ke->body_len, &ke, &error) ||
-        !cg_payload_parse_nonce(p_n->body, p_n->body_len, &error)) {
+    if (!cg_payload_parse_ke(p_ke->body, p_ke->body_len, &ke, &error)
+        || !cg_payload_parse_nonce(p_n->body, p_n->body_len, &error)) {
         cg_engine_count_dropped(engine);
         cg_info(NULL, "dropped IKE_SA_INIT from %s: %s", from, error->message);
         send_stateless(engine, h, local, remote, natt, CG_N_INVALID_SYNTAX, NULL, 0);
@@ -476,11 +489,11 @@ void cg_ike_init_respond(CgEngine *engine, const CgMessage *msg, const guint8 *r
         guint8 want[32];
         cg_engine_cookie_compute(engine, p_n->body, p_n->body_len, remote, h->spi_i, want);
         CgNotifyPayload cookie;
-        gboolean ok = msg->n_payloads > 0 && msg->payloads[0].type == CG_PL_NOTIFY &&
-                      cg_payload_parse_notify(msg->payloads[0].body, msg->payloads[0].body_len,
-                                              &cookie, NULL) &&
-                      cookie.type == CG_N_COOKIE && cookie.data_len == 32 &&
-                      cg_memeq_const(cookie.data, want, 32);
+        gboolean ok = msg->n_payloads > 0 && msg->payloads[0].type == CG_PL_NOTIFY
+                      && cg_payload_parse_notify(msg->payloads[0].body, msg->payloads[0].body_len,
+                                                 &cookie, NULL)
+                      && cookie.type == CG_N_COOKIE && cookie.data_len == 32
+                      && cg_memeq_const(cookie.data, want, 32);
         if (!ok) {
             cg_engine_count_cookie(engine);
             cg_debug(NULL, "asking %s for a COOKIE (%u half-open)", from,
@@ -525,8 +538,8 @@ void cg_ike_init_respond(CgEngine *engine, const CgMessage *msg, const guint8 *r
                 if (op->number != chosen->number)
                     continue;
                 for (guint t = 0; t < op->n_transforms; t++)
-                    if (op->transforms[t].type == CG_TRANS_DH &&
-                        op->transforms[t].id == ke.dh_group)
+                    if (op->transforms[t].type == CG_TRANS_DH
+                        && op->transforms[t].id == ke.dh_group)
                         ke_ok = TRUE;
             }
         }
@@ -536,7 +549,7 @@ void cg_ike_init_respond(CgEngine *engine, const CgMessage *msg, const guint8 *r
                     chosen->transforms[t].id = ke.dh_group;
             dh = ke.dh_group;
         } else {
-            guint8 g[2] = {dh >> 8, dh & 0xff};
+            guint8 g[2] = { dh >> 8, dh & 0xff };
             cg_info(config->name, "IKE_SA_INIT from %s: KE for %s, asking for %s", from,
                     cg_dh_name(ke.dh_group), cg_dh_name(dh));
             send_stateless(engine, h, local, remote, natt, CG_N_INVALID_KE_PAYLOAD, g, 2);
@@ -545,8 +558,8 @@ void cg_ike_init_respond(CgEngine *engine, const CgMessage *msg, const guint8 *r
         }
     }
     if (ke.data_len != cg_dh_public_len(dh)) {
-        cg_info(config->name, "IKE_SA_INIT from %s: KE data of %zu bytes for %s (want %zu)",
-                from, ke.data_len, cg_dh_name(dh), cg_dh_public_len(dh));
+        cg_info(config->name, "IKE_SA_INIT from %s: KE data of %zu bytes for %s (want %zu)", from,
+                ke.data_len, cg_dh_name(dh), cg_dh_public_len(dh));
         send_stateless(engine, h, local, remote, natt, CG_N_INVALID_SYNTAX, NULL, 0);
         g_free(chosen);
         return;
@@ -566,7 +579,7 @@ void cg_ike_init_respond(CgEngine *engine, const CgMessage *msg, const guint8 *r
     ike->nonce_r = g_bytes_new(nr, sizeof(nr));
     ike->init_request = g_bytes_new(raw, raw_len);
     ike->msg_id_next_in = 1;
-    check_natd(msg, ike->spi_i, (const guint8[8]){0}, remote, local, &ike->nat_remote,
+    check_natd(msg, ike->spi_i, (const guint8[8]){ 0 }, remote, local, &ike->nat_remote,
                &ike->nat_local);
     ike->half_open = TRUE;
     cg_engine_half_open_changed(engine, +1);

@@ -10,10 +10,11 @@
 #include "net/cg-net.h"
 
 #define HALF_OPEN_TIMEOUT_S 30
-#define CG_NAT_KEEPALIVE_S 20
-#define MAX_PAD 255
+#define CG_NAT_KEEPALIVE_S  20
+#define MAX_PAD             255
 
-void cg_ike_sa_log(CgIkeSa *ike, CgLogLevel level, const char *fmt, ...)
+void
+cg_ike_sa_log(CgIkeSa *ike, CgLogLevel level, const char *fmt, ...)
 {
     if (!cg_log_enabled(level))
         return;
@@ -24,27 +25,32 @@ void cg_ike_sa_log(CgIkeSa *ike, CgLogLevel level, const char *fmt, ...)
     cg_log(level, ike->config->name, "%s %s", cg_ike_sa_name(ike), text);
 }
 
-const char *cg_ike_sa_name(CgIkeSa *ike)
+const char *
+cg_ike_sa_name(CgIkeSa *ike)
 {
     return ike->log_name;
 }
 
-GInetAddress *cg_ike_sa_local_host(CgIkeSa *ike)
+GInetAddress *
+cg_ike_sa_local_host(CgIkeSa *ike)
 {
     return ike->local_vips->len ? ike->local_vips->pdata[0] : cg_sockaddr_inet(ike->local);
 }
 
-GInetAddress *cg_ike_sa_remote_host(CgIkeSa *ike)
+GInetAddress *
+cg_ike_sa_remote_host(CgIkeSa *ike)
 {
     return ike->remote_vips->len ? ike->remote_vips->pdata[0] : cg_sockaddr_inet(ike->remote);
 }
 
-const guint8 *cg_ike_sa_local_spi(CgIkeSa *ike)
+const guint8 *
+cg_ike_sa_local_spi(CgIkeSa *ike)
 {
     return ike->initiator ? ike->spi_i : ike->spi_r;
 }
 
-CgIkeSa *cg_ike_sa_new(CgEngine *engine, CgConnConfig *config, gboolean initiator)
+CgIkeSa *
+cg_ike_sa_new(CgEngine *engine, CgConnConfig *config, gboolean initiator)
 {
     CgIkeSa *ike = g_new0(CgIkeSa, 1);
     ike->engine = engine;
@@ -61,7 +67,7 @@ CgIkeSa *cg_ike_sa_new(CgEngine *engine, CgConnConfig *config, gboolean initiato
     g_queue_init(&ike->pending);
     /* RFC 7296 2.6: SPIs are random and non-zero */
     guint8 *spi = initiator ? ike->spi_i : ike->spi_r;
-    static const guint8 zero[8] = {0};
+    static const guint8 zero[8] = { 0 };
     do
         cg_random_bytes(spi, 8);
     while (memcmp(spi, zero, 8) == 0);
@@ -69,7 +75,8 @@ CgIkeSa *cg_ike_sa_new(CgEngine *engine, CgConnConfig *config, gboolean initiato
     return ike;
 }
 
-void cg_ike_sa_drop_dh(CgIkeSa *ike)
+void
+cg_ike_sa_drop_dh(CgIkeSa *ike)
 {
     if (ike->dh && !ike->dh_borrowed)
         cg_dh_free(ike->dh);
@@ -77,7 +84,8 @@ void cg_ike_sa_drop_dh(CgIkeSa *ike)
     ike->dh_borrowed = FALSE;
 }
 
-static void clear_timer(guint *id)
+static void
+clear_timer(guint *id)
 {
     if (*id) {
         g_source_remove(*id);
@@ -85,7 +93,8 @@ static void clear_timer(guint *id)
     }
 }
 
-static void cancel_timers(CgIkeSa *ike)
+static void
+cancel_timers(CgIkeSa *ike)
 {
     clear_timer(&ike->retransmit_timer);
     clear_timer(&ike->rekey_timer);
@@ -95,14 +104,16 @@ static void cancel_timers(CgIkeSa *ike)
     clear_timer(&ike->half_open_timer);
 }
 
-CgExchange *cg_exchange_new(CgExchangeKind kind)
+CgExchange *
+cg_exchange_new(CgExchangeKind kind)
 {
     CgExchange *x = g_new0(CgExchange, 1);
     x->kind = kind;
     return x;
 }
 
-void cg_exchange_free(CgExchange *x)
+void
+cg_exchange_free(CgExchange *x)
 {
     if (!x)
         return;
@@ -112,7 +123,8 @@ void cg_exchange_free(CgExchange *x)
     g_free(x);
 }
 
-void cg_ike_sa_free(CgIkeSa *ike)
+void
+cg_ike_sa_free(CgIkeSa *ike)
 {
     if (!ike)
         return;
@@ -149,7 +161,8 @@ void cg_ike_sa_free(CgIkeSa *ike)
     g_free(ike);
 }
 
-void cg_ike_sa_set_state(CgIkeSa *ike, CgIkeState state)
+void
+cg_ike_sa_set_state(CgIkeSa *ike, CgIkeState state)
 {
     if (ike->state == state)
         return;
@@ -160,7 +173,8 @@ void cg_ike_sa_set_state(CgIkeSa *ike, CgIkeState state)
     ike->state = state;
 }
 
-static gboolean free_dead_sa(gpointer data)
+static gboolean
+free_dead_sa(gpointer data)
 {
     CgIkeSa *ike = data;
     if (ike->crypto_busy)
@@ -169,7 +183,8 @@ static gboolean free_dead_sa(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-void cg_ike_sa_destroy(CgIkeSa *ike, CgReason reason, const char *message)
+void
+cg_ike_sa_destroy(CgIkeSa *ike, CgReason reason, const char *message)
 {
     if (ike->state == CG_IKE_STATE_DEAD)
         return;
@@ -203,9 +218,8 @@ void cg_ike_sa_destroy(CgIkeSa *ike, CgReason reason, const char *message)
         CgKernel *k = cg_engine_kernel(engine);
         for (guint i = 0; i < ike->local_vips->len && k->ops->del_vip; i++) {
             GInetAddress *vip = ike->local_vips->pdata[i];
-            k->ops->del_vip(k, vip,
-                            g_inet_address_get_family(vip) == G_SOCKET_FAMILY_IPV6 ? 128 : 32,
-                            NULL);
+            k->ops->del_vip(
+                k, vip, g_inet_address_get_family(vip) == G_SOCKET_FAMILY_IPV6 ? 128 : 32, NULL);
         }
     }
     if (ike->rekeyed_to || reason == CG_REASON_REKEYED)
@@ -214,8 +228,8 @@ void cg_ike_sa_destroy(CgIkeSa *ike, CgReason reason, const char *message)
         cg_ike_sa_log(ike, CG_LOG_INFO, "down: %s%s%s", cg_reason_describe(reason),
                       message ? ": " : "", message ? message : "");
     else
-        cg_ike_sa_log(ike, ike->initiator ? CG_LOG_WARNING : CG_LOG_INFO,
-                      "failed%s: %s%s%s", old_state == CG_IKE_STATE_CONNECTING ? " to establish" : "",
+        cg_ike_sa_log(ike, ike->initiator ? CG_LOG_WARNING : CG_LOG_INFO, "failed%s: %s%s%s",
+                      old_state == CG_IKE_STATE_CONNECTING ? " to establish" : "",
                       cg_reason_describe(reason), message ? ": " : "", message ? message : "");
 
     /* An initiator's failure is news even when the SA never came up;
@@ -238,7 +252,8 @@ void cg_ike_sa_destroy(CgIkeSa *ike, CgReason reason, const char *message)
 
 /* ---- sending ---------------------------------------------------------- */
 
-void cg_ike_sa_send_raw(CgIkeSa *ike, GBytes *packet)
+void
+cg_ike_sa_send_raw(CgIkeSa *ike, GBytes *packet)
 {
     gsize len;
     const guint8 *data = g_bytes_get_data(packet, &len);
@@ -246,8 +261,9 @@ void cg_ike_sa_send_raw(CgIkeSa *ike, GBytes *packet)
 }
 
 /* RFC 7296 3.14: header | SK { IV | E(inner | padding | pad length) | ICV } */
-GBytes *cg_ike_sa_seal(CgIkeSa *ike, guint8 exchange_type, gboolean response, guint32 msg_id,
-                       GByteArray *inner, guint8 first_inner)
+GBytes *
+cg_ike_sa_seal(CgIkeSa *ike, guint8 exchange_type, gboolean response, guint32 msg_id,
+               GByteArray *inner, guint8 first_inner)
 {
     CgCipher *c = ike->cipher_out;
     gsize iv_len = cg_cipher_iv_len(c);
@@ -258,7 +274,7 @@ GBytes *cg_ike_sa_seal(CgIkeSa *ike, guint8 exchange_type, gboolean response, gu
     gsize pad = (block - ((inner_len + 1) % block)) % block;
     gsize ct_len = inner_len + pad + 1;
 
-    CgIkeHeader h = {0};
+    CgIkeHeader h = { 0 };
     memcpy(h.spi_i, ike->spi_i, 8);
     memcpy(h.spi_r, ike->spi_r, 8);
     h.next_payload = CG_PL_SK;
@@ -282,7 +298,7 @@ GBytes *cg_ike_sa_seal(CgIkeSa *ike, guint8 exchange_type, gboolean response, gu
         guint64 ctr = GUINT64_TO_BE(++ike->iv_counter);
         g_byte_array_append(b, (const guint8 *)&ctr, 8);
         if (iv_len > 8) {
-            guint8 zero[16] = {0};
+            guint8 zero[16] = { 0 };
             g_byte_array_append(b, zero, iv_len - 8);
         }
     } else {
@@ -308,14 +324,16 @@ GBytes *cg_ike_sa_seal(CgIkeSa *ike, guint8 exchange_type, gboolean response, gu
     return g_byte_array_free_to_bytes(b);
 }
 
-static guint retransmit_delay_ms(CgIkeSa *ike, guint tries)
+static guint
+retransmit_delay_ms(CgIkeSa *ike, guint tries)
 {
     double base = ike->config->retransmit_base > 1.0 ? ike->config->retransmit_base : 1.8;
     double ms = (double)ike->config->retransmit_timeout_ms * pow(base, tries);
     return ms > 60000.0 ? 60000 : (guint)ms;
 }
 
-static gboolean on_retransmit(gpointer data)
+static gboolean
+on_retransmit(gpointer data)
 {
     CgIkeSa *ike = data;
     ike->retransmit_timer = 0;
@@ -325,8 +343,8 @@ static gboolean on_retransmit(gpointer data)
         CgReason reason = ike->state == CG_IKE_STATE_CONNECTING ? CG_REASON_PEER_UNREACHABLE
                           : ike->state == CG_IKE_STATE_DELETING ? ike->down_reason
                                                                 : CG_REASON_DEAD_PEER;
-        g_autofree char *msg = g_strdup_printf("no response after %u retransmits",
-                                               ike->active_tries);
+        g_autofree char *msg
+            = g_strdup_printf("no response after %u retransmits", ike->active_tries);
         cg_ike_sa_destroy(ike, reason, msg);
         return G_SOURCE_REMOVE;
     }
@@ -335,13 +353,14 @@ static gboolean on_retransmit(gpointer data)
     cg_ike_sa_log(ike, CG_LOG_DEBUG, "retransmit %u of request %u", ike->active_tries,
                   ike->active_msg_id);
     cg_ike_sa_send_raw(ike, ike->active_packet);
-    ike->retransmit_timer =
-        g_timeout_add(retransmit_delay_ms(ike, ike->active_tries), on_retransmit, ike);
+    ike->retransmit_timer
+        = g_timeout_add(retransmit_delay_ms(ike, ike->active_tries), on_retransmit, ike);
     return G_SOURCE_REMOVE;
 }
 
 /* Sends `packet` as the outstanding request and arms retransmission. */
-static void send_request_packet(CgIkeSa *ike, GBytes *packet, guint32 msg_id)
+static void
+send_request_packet(CgIkeSa *ike, GBytes *packet, guint32 msg_id)
 {
     g_clear_pointer(&ike->active_packet, g_bytes_unref);
     ike->active_packet = packet;
@@ -352,8 +371,8 @@ static void send_request_packet(CgIkeSa *ike, GBytes *packet, guint32 msg_id)
     ike->retransmit_timer = g_timeout_add(retransmit_delay_ms(ike, 0), on_retransmit, ike);
 }
 
-void cg_ike_sa_send_request(CgIkeSa *ike, guint8 exchange_type, GByteArray *inner,
-                            guint8 first_inner)
+void
+cg_ike_sa_send_request(CgIkeSa *ike, guint8 exchange_type, GByteArray *inner, guint8 first_inner)
 {
     guint32 id = ike->msg_id_next_out;
     GBytes *packet = cg_ike_sa_seal(ike, exchange_type, FALSE, id, inner, first_inner);
@@ -365,13 +384,15 @@ void cg_ike_sa_send_request(CgIkeSa *ike, guint8 exchange_type, GByteArray *inne
 }
 
 /* IKE_SA_INIT requests are not encrypted: cg-ike-init.c sends the raw bytes. */
-void cg_ike_sa_send_plain_request(CgIkeSa *ike, GBytes *packet)
+void
+cg_ike_sa_send_plain_request(CgIkeSa *ike, GBytes *packet)
 {
     send_request_packet(ike, g_bytes_ref(packet), 0);
 }
 
-void cg_ike_sa_send_response(CgIkeSa *ike, guint8 exchange_type, guint32 msg_id,
-                             GByteArray *inner, guint8 first_inner)
+void
+cg_ike_sa_send_response(CgIkeSa *ike, guint8 exchange_type, guint32 msg_id, GByteArray *inner,
+                        guint8 first_inner)
 {
     GBytes *packet = cg_ike_sa_seal(ike, exchange_type, TRUE, msg_id, inner, first_inner);
     if (!packet)
@@ -384,8 +405,9 @@ void cg_ike_sa_send_response(CgIkeSa *ike, guint8 exchange_type, guint32 msg_id,
     cg_ike_sa_send_raw(ike, packet);
 }
 
-void cg_ike_sa_respond_error(CgIkeSa *ike, guint8 exchange_type, guint32 msg_id, guint16 type,
-                             guint8 proto, const guint8 *spi, guint8 spi_size)
+void
+cg_ike_sa_respond_error(CgIkeSa *ike, guint8 exchange_type, guint32 msg_id, guint16 type,
+                        guint8 proto, const guint8 *spi, guint8 spi_size)
 {
     g_autoptr(GByteArray) inner = g_byte_array_new();
     CgChainBuilder cb;
@@ -396,7 +418,8 @@ void cg_ike_sa_respond_error(CgIkeSa *ike, guint8 exchange_type, guint32 msg_id,
 
 /* ---- the exchange queue ---------------------------------------------- */
 
-static void start_exchange(CgIkeSa *ike, CgExchange *x)
+static void
+start_exchange(CgIkeSa *ike, CgExchange *x)
 {
     ike->active = x;
     switch (x->kind) {
@@ -419,7 +442,8 @@ static void start_exchange(CgIkeSa *ike, CgExchange *x)
     }
 }
 
-static gboolean exchange_allowed_now(CgIkeSa *ike, CgExchange *x)
+static gboolean
+exchange_allowed_now(CgIkeSa *ike, CgExchange *x)
 {
     if (ike->state == CG_IKE_STATE_DEAD)
         return FALSE;
@@ -428,7 +452,8 @@ static gboolean exchange_allowed_now(CgIkeSa *ike, CgExchange *x)
     return TRUE;
 }
 
-static void run_queue(CgIkeSa *ike)
+static void
+run_queue(CgIkeSa *ike)
 {
     while (!ike->active && !g_queue_is_empty(&ike->pending) && ike->state != CG_IKE_STATE_DEAD) {
         CgExchange *x = g_queue_peek_head(&ike->pending);
@@ -439,7 +464,8 @@ static void run_queue(CgIkeSa *ike)
     }
 }
 
-void cg_ike_sa_queue(CgIkeSa *ike, CgExchange *x)
+void
+cg_ike_sa_queue(CgIkeSa *ike, CgExchange *x)
 {
     if (ike->state == CG_IKE_STATE_DEAD) {
         cg_exchange_free(x);
@@ -453,7 +479,8 @@ void cg_ike_sa_queue(CgIkeSa *ike, CgExchange *x)
     run_queue(ike);
 }
 
-void cg_ike_sa_exchange_done(CgIkeSa *ike)
+void
+cg_ike_sa_exchange_done(CgIkeSa *ike)
 {
     clear_timer(&ike->retransmit_timer);
     g_clear_pointer(&ike->active_packet, g_bytes_unref);
@@ -464,7 +491,8 @@ void cg_ike_sa_exchange_done(CgIkeSa *ike)
     run_queue(ike);
 }
 
-static gboolean on_half_open_timeout(gpointer data)
+static gboolean
+on_half_open_timeout(gpointer data)
 {
     CgIkeSa *ike = data;
     ike->half_open_timer = 0;
@@ -472,30 +500,35 @@ static gboolean on_half_open_timeout(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-void cg_ike_sa_arm_half_open_timeout(CgIkeSa *ike)
+void
+cg_ike_sa_arm_half_open_timeout(CgIkeSa *ike)
 {
     clear_timer(&ike->half_open_timer);
     ike->half_open_timer = g_timeout_add_seconds(HALF_OPEN_TIMEOUT_S, on_half_open_timeout, ike);
 }
 
-void cg_ike_sa_start_initiate(CgIkeSa *ike)
+void
+cg_ike_sa_start_initiate(CgIkeSa *ike)
 {
     g_autofree char *to = cg_sockaddr_to_string(ike->remote);
     cg_ike_sa_log(ike, CG_LOG_INFO, "initiating to %s", to);
-    ike->half_open_timer = g_timeout_add_seconds(HALF_OPEN_TIMEOUT_S * 2, on_half_open_timeout, ike);
+    ike->half_open_timer
+        = g_timeout_add_seconds(HALF_OPEN_TIMEOUT_S * 2, on_half_open_timeout, ike);
     cg_ike_sa_queue(ike, cg_exchange_new(CG_X_IKE_SA_INIT));
 }
 
 /* ---- timers of an established SA -------------------------------------- */
 
-static guint32 jittered(guint32 time_s, guint32 rand_s)
+static guint32
+jittered(guint32 time_s, guint32 rand_s)
 {
     if (rand_s == 0 || rand_s >= time_s)
         return time_s;
     return time_s - g_random_int_range(0, (gint32)rand_s + 1);
 }
 
-static gboolean on_rekey(gpointer data)
+static gboolean
+on_rekey(gpointer data)
 {
     CgIkeSa *ike = data;
     ike->rekey_timer = 0;
@@ -506,7 +539,8 @@ static gboolean on_rekey(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static gboolean on_reauth(gpointer data)
+static gboolean
+on_reauth(gpointer data)
 {
     CgIkeSa *ike = data;
     ike->reauth_timer = 0;
@@ -534,26 +568,29 @@ static gboolean on_reauth(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static gboolean on_dpd(gpointer data)
+static gboolean
+on_dpd(gpointer data)
 {
     CgIkeSa *ike = data;
     if (ike->state != CG_IKE_STATE_ESTABLISHED)
         return G_SOURCE_CONTINUE;
     gint64 idle_us = g_get_monotonic_time() - ike->last_rx_us;
     /* RFC 7296 2.4: check liveness only when nothing was heard lately */
-    if (idle_us >= (gint64)ike->config->dpd_delay_s * G_USEC_PER_SEC && !ike->active &&
-        g_queue_is_empty(&ike->pending))
+    if (idle_us >= (gint64)ike->config->dpd_delay_s * G_USEC_PER_SEC && !ike->active
+        && g_queue_is_empty(&ike->pending))
         cg_dpd_start(ike);
     return G_SOURCE_CONTINUE;
 }
 
-void cg_ike_sa_retry_rekey(CgIkeSa *ike, guint delay_ms)
+void
+cg_ike_sa_retry_rekey(CgIkeSa *ike, guint delay_ms)
 {
     clear_timer(&ike->rekey_timer);
     ike->rekey_timer = g_timeout_add(delay_ms, on_rekey, ike);
 }
 
-static gboolean on_keepalive(gpointer data)
+static gboolean
+on_keepalive(gpointer data)
 {
     CgIkeSa *ike = data;
     if (ike->natt && ike->nat_local && ike->state != CG_IKE_STATE_DEAD)
@@ -561,7 +598,8 @@ static gboolean on_keepalive(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-void cg_ike_sa_schedule_timers(CgIkeSa *ike)
+void
+cg_ike_sa_schedule_timers(CgIkeSa *ike)
 {
     CgConnConfig *c = ike->config;
     clear_timer(&ike->rekey_timer);
@@ -587,7 +625,8 @@ void cg_ike_sa_schedule_timers(CgIkeSa *ike)
         ike->dpd_timer = g_timeout_add_seconds(c->dpd_delay_s, on_dpd, ike);
 }
 
-void cg_ike_sa_note_alive(CgIkeSa *ike)
+void
+cg_ike_sa_note_alive(CgIkeSa *ike)
 {
     ike->last_rx_us = g_get_monotonic_time();
 }
@@ -596,8 +635,9 @@ void cg_ike_sa_note_alive(CgIkeSa *ike)
 
 /* Decrypts the SK payload of msg and parses the inner chain into inner.
  * The inner payloads point into *plain_out, which the caller frees. */
-static gboolean open_sk(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw_len,
-                        CgMessage *inner, guint8 **plain_out, GError **error)
+static gboolean
+open_sk(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw_len, CgMessage *inner,
+        guint8 **plain_out, GError **error)
 {
     const CgRawPayload *sk = cg_message_find(msg, CG_PL_SK);
     if (!sk) {
@@ -614,8 +654,8 @@ static gboolean open_sk(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, g
     gsize block = cg_cipher_block_len(ike->cipher_in);
     if (sk->body_len < iv_len + icv_len + 1) {
         g_set_error(error, CG_CODEC_ERROR, CG_CODEC_ERROR_TRUNCATED,
-                    "encrypted payload of %zu bytes shorter than IV + ICV + 1 (%zu)",
-                    sk->body_len, iv_len + icv_len + 1);
+                    "encrypted payload of %zu bytes shorter than IV + ICV + 1 (%zu)", sk->body_len,
+                    iv_len + icv_len + 1);
         return FALSE;
     }
     gsize ct_len = sk->body_len - iv_len - icv_len;
@@ -653,8 +693,8 @@ static gboolean open_sk(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, g
     return TRUE;
 }
 
-static void update_addresses(CgIkeSa *ike, GSocketAddress *local, GSocketAddress *remote,
-                             gboolean natt)
+static void
+update_addresses(CgIkeSa *ike, GSocketAddress *local, GSocketAddress *remote, gboolean natt)
 {
     /* RFC 7296 2.23: behind a NAT, follow the peer's address/port of the
      * latest authenticated message; RFC 3947-style float to 4500. */
@@ -666,26 +706,29 @@ static void update_addresses(CgIkeSa *ike, GSocketAddress *local, GSocketAddress
         cg_ike_sa_log(ike, CG_LOG_INFO, "peer address changed from %s to %s", from, to);
         g_set_object(&ike->remote, remote);
     }
-    if (!cg_sockaddr_equal(ike->local, local) && !g_inet_address_get_is_any(cg_sockaddr_inet(local)))
+    if (!cg_sockaddr_equal(ike->local, local)
+        && !g_inet_address_get_is_any(cg_sockaddr_inet(local)))
         g_set_object(&ike->local, local);
 }
 
-static void process_request(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw_len,
-                            GSocketAddress *local, GSocketAddress *remote, gboolean natt)
+static void
+process_request(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw_len,
+                GSocketAddress *local, GSocketAddress *remote, gboolean natt)
 {
     guint32 id = msg->header.message_id;
     if (msg->header.exchange_type == CG_EXCH_IKE_SA_INIT) {
         /* retransmitted IKE_SA_INIT for a half-open responder SA */
         if (ike->init_response && id == 0) {
             cg_ike_sa_log(ike, CG_LOG_DEBUG, "IKE_SA_INIT retransmit answered from cache");
-            cg_engine_send(ike->engine, local, remote, natt, g_bytes_get_data(ike->init_response, NULL),
+            cg_engine_send(ike->engine, local, remote, natt,
+                           g_bytes_get_data(ike->init_response, NULL),
                            g_bytes_get_size(ike->init_response));
         }
         return;
     }
     /* RFC 7296 2.2: a retransmitted request gets the cached response */
-    if (ike->have_cached_response && id == ike->cached_response_id &&
-        id + 1 == ike->msg_id_next_in) {
+    if (ike->have_cached_response && id == ike->cached_response_id
+        && id + 1 == ike->msg_id_next_in) {
         cg_ike_sa_log(ike, CG_LOG_DEBUG, "request %u retransmitted, resending response", id);
         cg_engine_send(ike->engine, local, remote, natt,
                        g_bytes_get_data(ike->cached_response, NULL),
@@ -710,8 +753,8 @@ static void process_request(CgIkeSa *ike, const CgMessage *msg, const guint8 *ra
         cg_ike_sa_log(ike, CG_LOG_INFO, "dropped %s request %u: %s",
                       cg_exchange_name(msg->header.exchange_type), id, error->message);
         /* RFC 7296 2.5: answer an unknown critical payload inside SK */
-        if (g_error_matches(error, CG_CODEC_ERROR, CG_CODEC_ERROR_CRITICAL) && plain == NULL &&
-            inner->unsupported_critical) {
+        if (g_error_matches(error, CG_CODEC_ERROR, CG_CODEC_ERROR_CRITICAL) && plain == NULL
+            && inner->unsupported_critical) {
             guint8 t = inner->unsupported_critical;
             ike->msg_id_next_in++;
             g_autoptr(GByteArray) resp = g_byte_array_new();
@@ -746,8 +789,9 @@ static void process_request(CgIkeSa *ike, const CgMessage *msg, const guint8 *ra
     g_free(inner);
 }
 
-static void process_response(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw_len,
-                             GSocketAddress *local, GSocketAddress *remote, gboolean natt)
+static void
+process_response(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw_len,
+                 GSocketAddress *local, GSocketAddress *remote, gboolean natt)
 {
     guint32 id = msg->header.message_id;
     if (!ike->active || !ike->active_packet || id != ike->active_msg_id) {
@@ -794,8 +838,9 @@ static void process_response(CgIkeSa *ike, const CgMessage *msg, const guint8 *r
     g_free(inner);
 }
 
-void cg_ike_sa_process(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw_len,
-                       GSocketAddress *local, GSocketAddress *remote, gboolean natt)
+void
+cg_ike_sa_process(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw_len,
+                  GSocketAddress *local, GSocketAddress *remote, gboolean natt)
 {
     if (ike->state == CG_IKE_STATE_DEAD)
         return;
@@ -807,7 +852,8 @@ void cg_ike_sa_process(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gs
 
 /* ---- snapshots -------------------------------------------------------- */
 
-static GPtrArray *addr_strings(GPtrArray *addrs)
+static GPtrArray *
+addr_strings(GPtrArray *addrs)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < addrs->len; i++)
@@ -815,17 +861,22 @@ static GPtrArray *addr_strings(GPtrArray *addrs)
     return out;
 }
 
-static const char *auth_name(CgAuthBy a)
+static const char *
+auth_name(CgAuthBy a)
 {
     switch (a) {
-        case CG_AUTH_BY_PSK: return "psk";
-        case CG_AUTH_BY_PUBKEY: return "pubkey";
-        case CG_AUTH_BY_EAP: return "eap";
+        case CG_AUTH_BY_PSK:
+            return "psk";
+        case CG_AUTH_BY_PUBKEY:
+            return "pubkey";
+        case CG_AUTH_BY_EAP:
+            return "eap";
     }
     return "none";
 }
 
-CgIkeSnapshot *cg_ike_sa_snapshot(CgIkeSa *ike)
+CgIkeSnapshot *
+cg_ike_sa_snapshot(CgIkeSa *ike)
 {
     CgIkeSnapshot *s = g_new0(CgIkeSnapshot, 1);
     s->conn_name = g_strdup(ike->config->name);
@@ -868,15 +919,17 @@ CgIkeSnapshot *cg_ike_sa_snapshot(CgIkeSa *ike)
 
 /* ---- notify helpers --------------------------------------------------- */
 
-void cg_chain_add_notify(CgChainBuilder *cb, guint8 proto, const guint8 *spi, guint8 spi_size,
-                         guint16 type, const guint8 *data, gsize len)
+void
+cg_chain_add_notify(CgChainBuilder *cb, guint8 proto, const guint8 *spi, guint8 spi_size,
+                    guint16 type, const guint8 *data, gsize len)
 {
     gsize off = cg_chain_begin_payload(cb, CG_PL_NOTIFY, FALSE);
     cg_payload_write_notify(cb->buf, proto, spi, spi_size, type, data, len);
     cg_chain_end_payload(cb, off);
 }
 
-gboolean cg_message_find_notify(const CgMessage *msg, guint16 type, CgNotifyPayload *out)
+gboolean
+cg_message_find_notify(const CgMessage *msg, guint16 type, CgNotifyPayload *out)
 {
     for (guint i = 0; i < msg->n_payloads; i++) {
         const CgRawPayload *p = &msg->payloads[i];
@@ -894,7 +947,8 @@ gboolean cg_message_find_notify(const CgMessage *msg, guint16 type, CgNotifyPayl
     return FALSE;
 }
 
-guint16 cg_message_error_notify(const CgMessage *msg)
+guint16
+cg_message_error_notify(const CgMessage *msg)
 {
     for (guint i = 0; i < msg->n_payloads; i++) {
         const CgRawPayload *p = &msg->payloads[i];
@@ -907,16 +961,22 @@ guint16 cg_message_error_notify(const CgMessage *msg)
     return 0;
 }
 
-CgReason cg_reason_from_notify(guint16 type)
+CgReason
+cg_reason_from_notify(guint16 type)
 {
     switch (type) {
-        case CG_N_AUTHENTICATION_FAILED: return CG_REASON_AUTH_FAILED;
+        case CG_N_AUTHENTICATION_FAILED:
+            return CG_REASON_AUTH_FAILED;
         case CG_N_NO_PROPOSAL_CHOSEN:
-        case CG_N_INVALID_KE_PAYLOAD: return CG_REASON_NO_PROPOSAL;
+        case CG_N_INVALID_KE_PAYLOAD:
+            return CG_REASON_NO_PROPOSAL;
         case CG_N_TS_UNACCEPTABLE:
-        case CG_N_SINGLE_PAIR_REQUIRED: return CG_REASON_TS_UNACCEPTABLE;
+        case CG_N_SINGLE_PAIR_REQUIRED:
+            return CG_REASON_TS_UNACCEPTABLE;
         case CG_N_INTERNAL_ADDRESS_FAILURE:
-        case CG_N_FAILED_CP_REQUIRED: return CG_REASON_ADDRESS_FAILURE;
-        default: return CG_REASON_PROTOCOL_ERROR;
+        case CG_N_FAILED_CP_REQUIRED:
+            return CG_REASON_ADDRESS_FAILURE;
+        default:
+            return CG_REASON_PROTOCOL_ERROR;
     }
 }

@@ -4,13 +4,15 @@
 
 #include <string.h>
 
-void cg_delete_ike_start(CgIkeSa *ike, CgReason reason)
+void
+cg_delete_ike_start(CgIkeSa *ike, CgReason reason)
 {
     if (ike->state == CG_IKE_STATE_DEAD || ike->state == CG_IKE_STATE_DELETING)
         return;
     /* without keys there is nobody to tell */
-    if (!ike->cipher_out || (ike->state == CG_IKE_STATE_CONNECTING && !ike->published_up &&
-                             ike->active && ike->active->kind == CG_X_IKE_SA_INIT)) {
+    if (!ike->cipher_out
+        || (ike->state == CG_IKE_STATE_CONNECTING && !ike->published_up && ike->active
+            && ike->active->kind == CG_X_IKE_SA_INIT)) {
         cg_ike_sa_destroy(ike, reason, NULL);
         return;
     }
@@ -23,7 +25,8 @@ void cg_delete_ike_start(CgIkeSa *ike, CgReason reason)
     cg_ike_sa_queue(ike, cg_exchange_new(CG_X_DELETE_IKE));
 }
 
-void cg_delete_child_start(CgChildSa *child)
+void
+cg_delete_child_start(CgChildSa *child)
 {
     CgIkeSa *ike = child->ike;
     if (child->state == CG_CHILD_DELETING)
@@ -35,13 +38,15 @@ void cg_delete_child_start(CgChildSa *child)
     cg_ike_sa_queue(ike, x);
 }
 
-void cg_dpd_start(CgIkeSa *ike)
+void
+cg_dpd_start(CgIkeSa *ike)
 {
     cg_ike_sa_log(ike, CG_LOG_DEBUG, "sending liveness check");
     cg_ike_sa_queue(ike, cg_exchange_new(CG_X_DPD));
 }
 
-void cg_informational_send(CgIkeSa *ike, CgExchange *x)
+void
+cg_informational_send(CgIkeSa *ike, CgExchange *x)
 {
     g_autoptr(GByteArray) inner = g_byte_array_new();
     CgChainBuilder cb;
@@ -73,7 +78,8 @@ void cg_informational_send(CgIkeSa *ike, CgExchange *x)
     cg_ike_sa_send_request(ike, CG_EXCH_INFORMATIONAL, inner, cb.first_type);
 }
 
-void cg_informational_process_response(CgIkeSa *ike, CgExchange *x, const CgMessage *msg)
+void
+cg_informational_process_response(CgIkeSa *ike, CgExchange *x, const CgMessage *msg)
 {
     switch (x->kind) {
         case CG_X_DELETE_IKE:
@@ -94,7 +100,8 @@ void cg_informational_process_response(CgIkeSa *ike, CgExchange *x, const CgMess
     cg_ike_sa_exchange_done(ike);
 }
 
-void cg_informational_process_request(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id)
+void
+cg_informational_process_request(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id)
 {
     g_autoptr(GByteArray) inner = g_byte_array_new();
     CgChainBuilder cb;

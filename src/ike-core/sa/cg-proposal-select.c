@@ -4,7 +4,8 @@
 
 #include <string.h>
 
-static void add_transform(CgProposal *p, guint8 type, guint16 id, guint16 bits)
+static void
+add_transform(CgProposal *p, guint8 type, guint16 id, guint16 bits)
 {
     if (p->n_transforms >= CG_MAX_TRANSFORMS)
         return;
@@ -14,8 +15,9 @@ static void add_transform(CgProposal *p, guint8 type, guint16 id, guint16 bits)
     t->key_bits = bits;
 }
 
-void cg_sa_payload_from_specs(CgSaPayload *out, GArray *specs, guint8 protocol_id,
-                              const guint8 *spi, guint8 spi_size, guint16 dh_first)
+void
+cg_sa_payload_from_specs(CgSaPayload *out, GArray *specs, guint8 protocol_id, const guint8 *spi,
+                         guint8 spi_size, guint16 dh_first)
 {
     memset(out, 0, sizeof(*out));
     for (guint i = 0; specs && i < specs->len && out->n_proposals < CG_MAX_PROPOSALS; i++) {
@@ -55,7 +57,8 @@ void cg_sa_payload_from_specs(CgSaPayload *out, GArray *specs, guint8 protocol_i
     }
 }
 
-gboolean cg_proposal_get(const CgProposal *p, guint8 type, guint16 *id, guint16 *key_bits)
+gboolean
+cg_proposal_get(const CgProposal *p, guint8 type, guint16 *id, guint16 *key_bits)
 {
     for (guint i = 0; i < p->n_transforms; i++) {
         if (p->transforms[i].type == type) {
@@ -69,7 +72,8 @@ gboolean cg_proposal_get(const CgProposal *p, guint8 type, guint16 *id, guint16 
     return FALSE;
 }
 
-static gboolean offered_has(const CgProposal *p, guint8 type, guint16 id, guint16 bits)
+static gboolean
+offered_has(const CgProposal *p, guint8 type, guint16 id, guint16 bits)
 {
     for (guint i = 0; i < p->n_transforms; i++) {
         const CgTransform *t = &p->transforms[i];
@@ -79,18 +83,19 @@ static gboolean offered_has(const CgProposal *p, guint8 type, guint16 id, guint1
     return FALSE;
 }
 
-static gboolean offered_has_type(const CgProposal *p, guint8 type)
+static gboolean
+offered_has_type(const CgProposal *p, guint8 type)
 {
     for (guint i = 0; i < p->n_transforms; i++)
-        if (p->transforms[i].type == type && !(type == CG_TRANS_DH && p->transforms[i].id == 0) &&
-            !(type == CG_TRANS_INTEG && p->transforms[i].id == 0))
+        if (p->transforms[i].type == type && !(type == CG_TRANS_DH && p->transforms[i].id == 0)
+            && !(type == CG_TRANS_INTEG && p->transforms[i].id == 0))
             return TRUE;
     return FALSE;
 }
 
 /* Tries to match one of our specs against one offered proposal. */
-static gboolean match_one(const CgProposalSpec *s, const CgProposal *op, gboolean want_dh,
-                          CgProposal *chosen)
+static gboolean
+match_one(const CgProposalSpec *s, const CgProposal *op, gboolean want_dh, CgProposal *chosen)
 {
     memset(chosen, 0, sizeof(*chosen));
     chosen->number = op->number;
@@ -157,7 +162,7 @@ static gboolean match_one(const CgProposalSpec *s, const CgProposal *op, gboolea
     }
     if (op->protocol_id == CG_PROTO_ESP) {
         found = FALSE;
-        guint16 mine[2] = {CG_ESN_NO, CG_ESN_YES};
+        guint16 mine[2] = { CG_ESN_NO, CG_ESN_YES };
         guint n = 1;
         const guint16 *list = mine;
         if (s->n_esn) {
@@ -178,8 +183,8 @@ static gboolean match_one(const CgProposalSpec *s, const CgProposal *op, gboolea
     return TRUE;
 }
 
-gboolean cg_proposal_select(const CgSaPayload *offered, GArray *ours, gboolean want_dh,
-                            CgProposal *chosen)
+gboolean
+cg_proposal_select(const CgSaPayload *offered, GArray *ours, gboolean want_dh, CgProposal *chosen)
 {
     for (guint i = 0; ours && i < ours->len; i++) {
         const CgProposalSpec *s = &g_array_index(ours, CgProposalSpec, i);
@@ -194,8 +199,8 @@ gboolean cg_proposal_select(const CgSaPayload *offered, GArray *ours, gboolean w
     return FALSE;
 }
 
-gboolean cg_proposal_accept_response(const CgSaPayload *sent, const CgSaPayload *reply,
-                                     CgProposal *chosen)
+gboolean
+cg_proposal_accept_response(const CgSaPayload *sent, const CgSaPayload *reply, CgProposal *chosen)
 {
     /* RFC 7296 3.3: exactly one proposal, one transform of each type */
     if (reply->n_proposals != 1)
@@ -203,8 +208,8 @@ gboolean cg_proposal_accept_response(const CgSaPayload *sent, const CgSaPayload 
     const CgProposal *rp = &reply->proposals[0];
     const CgProposal *sp = NULL;
     for (guint i = 0; i < sent->n_proposals; i++)
-        if (sent->proposals[i].number == rp->number &&
-            sent->proposals[i].protocol_id == rp->protocol_id)
+        if (sent->proposals[i].number == rp->number
+            && sent->proposals[i].protocol_id == rp->protocol_id)
             sp = &sent->proposals[i];
     if (!sp)
         return FALSE;
@@ -219,14 +224,15 @@ gboolean cg_proposal_accept_response(const CgSaPayload *sent, const CgSaPayload 
     }
     if (!(seen & (1u << CG_TRANS_ENCR)))
         return FALSE;
-    if (rp->protocol_id == CG_PROTO_IKE &&
-        (!(seen & (1u << CG_TRANS_PRF)) || !(seen & (1u << CG_TRANS_DH))))
+    if (rp->protocol_id == CG_PROTO_IKE
+        && (!(seen & (1u << CG_TRANS_PRF)) || !(seen & (1u << CG_TRANS_DH))))
         return FALSE;
     *chosen = *rp;
     return TRUE;
 }
 
-gboolean cg_proposal_specs_have_dh(GArray *specs, guint16 group)
+gboolean
+cg_proposal_specs_have_dh(GArray *specs, guint16 group)
 {
     for (guint i = 0; specs && i < specs->len; i++) {
         const CgProposalSpec *s = &g_array_index(specs, CgProposalSpec, i);
@@ -237,7 +243,8 @@ gboolean cg_proposal_specs_have_dh(GArray *specs, guint16 group)
     return FALSE;
 }
 
-guint16 cg_proposal_specs_first_dh(GArray *specs)
+guint16
+cg_proposal_specs_first_dh(GArray *specs)
 {
     for (guint i = 0; specs && i < specs->len; i++) {
         const CgProposalSpec *s = &g_array_index(specs, CgProposalSpec, i);
@@ -247,7 +254,8 @@ guint16 cg_proposal_specs_first_dh(GArray *specs)
     return 0;
 }
 
-char *cg_proposal_chosen_string(const CgProposal *p)
+char *
+cg_proposal_chosen_string(const CgProposal *p)
 {
     GString *s = g_string_new(NULL);
     for (guint i = 0; i < p->n_transforms; i++) {
@@ -261,10 +269,18 @@ char *cg_proposal_chosen_string(const CgProposal *p)
                 g_string_append(s, e);
                 continue;
             }
-            case CG_TRANS_PRF: name = cg_prf_name(t->id); break;
-            case CG_TRANS_INTEG: name = cg_integ_name(t->id); break;
-            case CG_TRANS_DH: name = cg_dh_name(t->id); break;
-            case CG_TRANS_ESN: name = t->id ? "esn" : NULL; break;
+            case CG_TRANS_PRF:
+                name = cg_prf_name(t->id);
+                break;
+            case CG_TRANS_INTEG:
+                name = cg_integ_name(t->id);
+                break;
+            case CG_TRANS_DH:
+                name = cg_dh_name(t->id);
+                break;
+            case CG_TRANS_ESN:
+                name = t->id ? "esn" : NULL;
+                break;
         }
         if (!name)
             continue;
@@ -276,12 +292,17 @@ char *cg_proposal_chosen_string(const CgProposal *p)
 }
 
 /* strongSwan-style token with the key size, e.g. "aes256gcm16", "aes128" */
-char *cg_encr_token(guint16 encr_id, guint16 key_bits)
+char *
+cg_encr_token(guint16 encr_id, guint16 key_bits)
 {
     switch (encr_id) {
-        case CG_ENCR_AES_GCM_16: return g_strdup_printf("aes%ugcm16", key_bits ? key_bits : 128);
-        case CG_ENCR_AES_CBC: return g_strdup_printf("aes%u", key_bits ? key_bits : 128);
-        case CG_ENCR_CHACHA20_POLY1305: return g_strdup("chacha20poly1305");
-        default: return g_strdup_printf("encr%u", encr_id);
+        case CG_ENCR_AES_GCM_16:
+            return g_strdup_printf("aes%ugcm16", key_bits ? key_bits : 128);
+        case CG_ENCR_AES_CBC:
+            return g_strdup_printf("aes%u", key_bits ? key_bits : 128);
+        case CG_ENCR_CHACHA20_POLY1305:
+            return g_strdup("chacha20poly1305");
+        default:
+            return g_strdup_printf("encr%u", encr_id);
     }
 }

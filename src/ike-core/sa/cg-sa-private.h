@@ -43,7 +43,7 @@ struct CgChildSa {
     gboolean esn;
     gboolean installed;
     gboolean replaced; /* a rekey replaced it: its removal is not news */
-    GArray *local_ts; /* CgTrafficSelector */
+    GArray *local_ts;  /* CgTrafficSelector */
     GArray *remote_ts;
     gint64 established_at;
     gint64 rekey_at, expire_at; /* real time µs, 0 = never */
@@ -76,9 +76,9 @@ struct CgExchange {
     guint32 delete_spi;          /* DELETE_CHILD: our inbound SPI */
     /* set when the peer's colliding request arrived while this was out */
     gboolean collided;
-    GBytes *peer_nonce;          /* REKEY: the peer's nonce from its colliding exchange */
-    CgIkeSa *peer_new_ike;       /* REKEY_IKE collision: SA the peer's exchange created */
-    CgChildSa *peer_new_child;   /* REKEY_CHILD collision */
+    GBytes *peer_nonce;        /* REKEY: the peer's nonce from its colliding exchange */
+    CgIkeSa *peer_new_ike;     /* REKEY_IKE collision: SA the peer's exchange created */
+    CgChildSa *peer_new_child; /* REKEY_CHILD collision */
 };
 
 struct CgIkeSa {
@@ -90,9 +90,9 @@ struct CgIkeSa {
     guint8 spi_i[8], spi_r[8];
 
     /* addresses and NAT-T */
-    GSocketAddress *local;  /* GInetSocketAddress */
+    GSocketAddress *local; /* GInetSocketAddress */
     GSocketAddress *remote;
-    gboolean natt;          /* talk on the NAT-T port with the non-ESP marker */
+    gboolean natt; /* talk on the NAT-T port with the non-ESP marker */
     gboolean nat_local, nat_remote;
 
     /* negotiated algorithms and keys */
@@ -107,10 +107,10 @@ struct CgIkeSa {
     gboolean dh_borrowed;    /* dh belongs to the engine (load generator) */
     guint16 wanted_dh_group; /* after INVALID_KE_PAYLOAD */
     GBytes *nonce_i, *nonce_r;
-    GBytes *init_request;  /* the IKE_SA_INIT messages, for AUTH (2.15) */
+    GBytes *init_request; /* the IKE_SA_INIT messages, for AUTH (2.15) */
     GBytes *init_response;
-    GBytes *cookie;        /* COOKIE the responder demanded */
-    guint init_retries;    /* INVALID_KE / COOKIE restarts, bounded */
+    GBytes *cookie;              /* COOKIE the responder demanded */
+    guint init_retries;          /* INVALID_KE / COOKIE restarts, bounded */
     CgProposal *chosen_proposal; /* responder: until the response is sent */
 
     /* identities and auth */
@@ -119,9 +119,9 @@ struct CgIkeSa {
     gboolean peer_initial_contact;
 
     /* message IDs (2.3): window size 1 */
-    guint32 msg_id_next_out;     /* next request we send */
-    guint32 msg_id_next_in;      /* next request we expect */
-    GBytes *cached_response;     /* last response we sent, for retransmits */
+    guint32 msg_id_next_out; /* next request we send */
+    guint32 msg_id_next_in;  /* next request we expect */
+    GBytes *cached_response; /* last response we sent, for retransmits */
     guint32 cached_response_id;
     gboolean have_cached_response;
 
@@ -139,8 +139,8 @@ struct CgIkeSa {
     GPtrArray *local_vips;  /* GInetAddress*: assigned to us */
     GPtrArray *remote_vips; /* GInetAddress*: we assigned to the peer */
     CgPool *remote_vip_pool;
-    GPtrArray *dns;         /* GInetAddress* received */
-    GPtrArray *subnets;     /* char* "10.1.0.0/16" received */
+    GPtrArray *dns;     /* GInetAddress* received */
+    GPtrArray *subnets; /* char* "10.1.0.0/16" received */
 
     /* timers */
     guint rekey_timer;
@@ -152,13 +152,13 @@ struct CgIkeSa {
     gint64 rekey_at, reauth_at;
     gint64 last_rx_us; /* monotonic time of the last valid message from the peer */
 
-    gboolean half_open;  /* counted in the engine's half-open total */
-    gboolean crypto_busy;/* a worker job is running for this SA */
+    gboolean half_open;   /* counted in the engine's half-open total */
+    gboolean crypto_busy; /* a worker job is running for this SA */
     gboolean in_table;
     gboolean published_up;
     CgIkeSa *rekeyed_to; /* set while an IKE rekey hands over */
     CgReason down_reason;
-    char *log_name;      /* "conn[3]" */
+    char *log_name; /* "conn[3]" */
 };
 
 /* ---- engine internals used by sa/ ------------------------------------ */
@@ -239,8 +239,8 @@ void cg_ike_sa_arm_half_open_timeout(CgIkeSa *ike);
  * retransmission. first_inner: type of the first inner payload. */
 void cg_ike_sa_send_request(CgIkeSa *ike, guint8 exchange_type, GByteArray *inner,
                             guint8 first_inner);
-void cg_ike_sa_send_response(CgIkeSa *ike, guint8 exchange_type, guint32 msg_id,
-                             GByteArray *inner, guint8 first_inner);
+void cg_ike_sa_send_response(CgIkeSa *ike, guint8 exchange_type, guint32 msg_id, GByteArray *inner,
+                             guint8 first_inner);
 /* encrypts + frames a message: header | SK{inner} */
 GBytes *cg_ike_sa_seal(CgIkeSa *ike, guint8 exchange_type, gboolean response, guint32 msg_id,
                        GByteArray *inner, guint8 first_inner);
@@ -287,9 +287,9 @@ gboolean cg_child_request_payloads(CgIkeSa *ike, CgChildConfig *cc, CgChildSa *r
  * SA/TS payloads and appends the reply SA payload; returns 0 or the error
  * notify to send. forced: only this child config (rekeys). */
 guint16 cg_child_respond(CgIkeSa *ike, const CgMessage *req, CgChildConfig *forced,
-                         const guint8 *dh_shared, gsize dh_len, guint16 pfs_group,
-                         const guint8 *ni, gsize ni_len, const guint8 *nr, gsize nr_len,
-                         CgChainBuilder *cb, CgChildSa **out_child);
+                         const guint8 *dh_shared, gsize dh_len, guint16 pfs_group, const guint8 *ni,
+                         gsize ni_len, const guint8 *nr, gsize nr_len, CgChainBuilder *cb,
+                         CgChildSa **out_child);
 /* appends TSi/TSr for a child (responder: as_initiator FALSE) */
 void cg_child_add_ts_payloads(CgChildSa *child, CgChainBuilder *cb, gboolean as_initiator);
 

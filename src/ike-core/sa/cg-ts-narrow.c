@@ -4,12 +4,14 @@
 
 #include <string.h>
 
-static gsize addr_len(const CgTrafficSelector *ts)
+static gsize
+addr_len(const CgTrafficSelector *ts)
 {
     return ts->ts_type == CG_TS_IPV6_ADDR_RANGE ? 16 : 4;
 }
 
-CgTrafficSelector cg_ts_any(int family)
+CgTrafficSelector
+cg_ts_any(int family)
 {
     CgTrafficSelector ts;
     memset(&ts, 0, sizeof(ts));
@@ -20,7 +22,8 @@ CgTrafficSelector cg_ts_any(int family)
     return ts;
 }
 
-CgTrafficSelector cg_ts_from_host(GInetAddress *addr)
+CgTrafficSelector
+cg_ts_from_host(GInetAddress *addr)
 {
     gboolean v6 = g_inet_address_get_family(addr) == G_SOCKET_FAMILY_IPV6;
     CgTrafficSelector ts = cg_ts_any(v6 ? AF_INET6 : AF_INET);
@@ -29,7 +32,8 @@ CgTrafficSelector cg_ts_from_host(GInetAddress *addr)
     return ts;
 }
 
-GArray *cg_ts_resolve(GArray *config_ts, GInetAddress *dynamic_addr)
+GArray *
+cg_ts_resolve(GArray *config_ts, GInetAddress *dynamic_addr)
 {
     GArray *out = g_array_new(FALSE, TRUE, sizeof(CgTrafficSelector));
     for (guint i = 0; config_ts && i < config_ts->len; i++) {
@@ -50,8 +54,8 @@ GArray *cg_ts_resolve(GArray *config_ts, GInetAddress *dynamic_addr)
     return out;
 }
 
-static gboolean intersect(const CgTrafficSelector *a, const CgTrafficSelector *b,
-                          CgTrafficSelector *out)
+static gboolean
+intersect(const CgTrafficSelector *a, const CgTrafficSelector *b, CgTrafficSelector *out)
 {
     if (a->ts_type != b->ts_type)
         return FALSE;
@@ -68,7 +72,8 @@ static gboolean intersect(const CgTrafficSelector *a, const CgTrafficSelector *b
     out->end_port = MIN(a->end_port, b->end_port);
     if (out->start_port > out->end_port)
         return FALSE;
-    const guint8 *start = memcmp(a->start_addr, b->start_addr, n) > 0 ? a->start_addr : b->start_addr;
+    const guint8 *start
+        = memcmp(a->start_addr, b->start_addr, n) > 0 ? a->start_addr : b->start_addr;
     const guint8 *end = memcmp(a->end_addr, b->end_addr, n) < 0 ? a->end_addr : b->end_addr;
     if (memcmp(start, end, n) > 0)
         return FALSE;
@@ -77,7 +82,8 @@ static gboolean intersect(const CgTrafficSelector *a, const CgTrafficSelector *b
     return TRUE;
 }
 
-static void append_unique(GArray *arr, const CgTrafficSelector *ts)
+static void
+append_unique(GArray *arr, const CgTrafficSelector *ts)
 {
     for (guint i = 0; i < arr->len; i++)
         if (memcmp(&g_array_index(arr, CgTrafficSelector, i), ts, sizeof(*ts)) == 0)
@@ -85,7 +91,8 @@ static void append_unique(GArray *arr, const CgTrafficSelector *ts)
     g_array_append_val(arr, *ts);
 }
 
-GArray *cg_ts_narrow(const CgTsPayload *proposed, GArray *ours)
+GArray *
+cg_ts_narrow(const CgTsPayload *proposed, GArray *ours)
 {
     GArray *out = g_array_new(FALSE, TRUE, sizeof(CgTrafficSelector));
     for (guint i = 0; i < proposed->n_ts; i++) {
@@ -98,26 +105,29 @@ GArray *cg_ts_narrow(const CgTsPayload *proposed, GArray *ours)
     return out;
 }
 
-gboolean cg_ts_contains(const CgTrafficSelector *outer, const CgTrafficSelector *inner)
+gboolean
+cg_ts_contains(const CgTrafficSelector *outer, const CgTrafficSelector *inner)
 {
     if (outer->ts_type != inner->ts_type)
         return FALSE;
     gsize n = addr_len(outer);
     if (outer->ip_protocol && outer->ip_protocol != inner->ip_protocol)
         return FALSE;
-    return inner->start_port >= outer->start_port && inner->end_port <= outer->end_port &&
-           memcmp(inner->start_addr, outer->start_addr, n) >= 0 &&
-           memcmp(inner->end_addr, outer->end_addr, n) <= 0;
+    return inner->start_port >= outer->start_port && inner->end_port <= outer->end_port
+           && memcmp(inner->start_addr, outer->start_addr, n) >= 0
+           && memcmp(inner->end_addr, outer->end_addr, n) <= 0;
 }
 
-void cg_ts_payload_from_array(CgTsPayload *out, GArray *ts)
+void
+cg_ts_payload_from_array(CgTsPayload *out, GArray *ts)
 {
     memset(out, 0, sizeof(*out));
     for (guint i = 0; ts && i < ts->len && out->n_ts < CG_MAX_TS; i++)
         out->ts[out->n_ts++] = g_array_index(ts, CgTrafficSelector, i);
 }
 
-GArray *cg_ts_array_from_payload(const CgTsPayload *p)
+GArray *
+cg_ts_array_from_payload(const CgTsPayload *p)
 {
     GArray *out = g_array_sized_new(FALSE, TRUE, sizeof(CgTrafficSelector), p->n_ts);
     for (guint i = 0; i < p->n_ts; i++)
@@ -125,7 +135,8 @@ GArray *cg_ts_array_from_payload(const CgTsPayload *p)
     return out;
 }
 
-char *cg_ts_array_to_string(GArray *ts)
+char *
+cg_ts_array_to_string(GArray *ts)
 {
     GString *s = g_string_new(NULL);
     for (guint i = 0; ts && i < ts->len; i++) {

@@ -25,7 +25,8 @@ typedef struct {
     CgPool *pool; /* owned by gw */
 } Fixture;
 
-static void on_event(const CgEvent *ev, gpointer user_data)
+static void
+on_event(const CgEvent *ev, gpointer user_data)
 {
     Recorder *r = user_data;
     CgEventType t = ev->type;
@@ -38,7 +39,8 @@ static void on_event(const CgEvent *ev, gpointer user_data)
         r->last_child_up = ev->child_unique_id;
 }
 
-static guint count_events(Recorder *r, CgEventType t)
+static guint
+count_events(Recorder *r, CgEventType t)
 {
     guint n = 0;
     for (guint i = 0; i < r->events->len; i++)
@@ -47,7 +49,8 @@ static guint count_events(Recorder *r, CgEventType t)
     return n;
 }
 
-static CgReason last_reason(Recorder *r, CgEventType t)
+static CgReason
+last_reason(Recorder *r, CgEventType t)
 {
     for (guint i = r->events->len; i > 0; i--)
         if (g_array_index(r->events, CgEventType, i - 1) == t)
@@ -55,14 +58,16 @@ static CgReason last_reason(Recorder *r, CgEventType t)
     return CG_REASON_NONE;
 }
 
-static gboolean on_timeout(gpointer data)
+static gboolean
+on_timeout(gpointer data)
 {
     *(gboolean *)data = TRUE;
     return G_SOURCE_REMOVE;
 }
 
 /* Iterates the main context until cond() or the timeout. */
-static gboolean run_until(gboolean (*cond)(Fixture *), Fixture *f, guint timeout_ms)
+static gboolean
+run_until(gboolean (*cond)(Fixture *), Fixture *f, guint timeout_ms)
 {
     gboolean timed_out = FALSE;
     guint id = g_timeout_add(timeout_ms, on_timeout, &timed_out);
@@ -73,7 +78,8 @@ static gboolean run_until(gboolean (*cond)(Fixture *), Fixture *f, guint timeout
     return cond(f);
 }
 
-static void spin(guint ms)
+static void
+spin(guint ms)
 {
     gboolean done = FALSE;
     g_timeout_add(ms, on_timeout, &done);
@@ -81,7 +87,8 @@ static void spin(guint ms)
         g_main_context_iteration(NULL, TRUE);
 }
 
-static GArray *proposals(const char *text, guint8 proto)
+static GArray *
+proposals(const char *text, guint8 proto)
 {
     g_autoptr(GError) error = NULL;
     GArray *a = cg_proposal_list_parse(text, proto, &error);
@@ -89,7 +96,8 @@ static GArray *proposals(const char *text, guint8 proto)
     return a;
 }
 
-static GArray *ts_list(const char *text)
+static GArray *
+ts_list(const char *text)
 {
     g_autoptr(GError) error = NULL;
     GArray *a = cg_ts_list_parse(text, &error);
@@ -97,13 +105,15 @@ static GArray *ts_list(const char *text)
     return a;
 }
 
-static void set_identity(CgIdentity *id, const char *text)
+static void
+set_identity(CgIdentity *id, const char *text)
 {
     cg_identity_clear(id);
     g_assert_true(cg_identity_parse(text, id, NULL));
 }
 
-static CgConnConfig *gw_config(const char *ike, const char *esp)
+static CgConnConfig *
+gw_config(const char *ike, const char *esp)
 {
     CgConnConfig *c = cg_conn_config_new("gw");
     g_free(c->local_addr);
@@ -132,7 +142,8 @@ static CgConnConfig *gw_config(const char *ike, const char *esp)
     return c;
 }
 
-static CgConnConfig *rw_config(guint16 port, const char *psk, const char *ike, const char *esp)
+static CgConnConfig *
+rw_config(guint16 port, const char *psk, const char *ike, const char *esp)
 {
     CgConnConfig *c = cg_conn_config_new("rw");
     g_free(c->remote_addr);
@@ -162,8 +173,9 @@ static CgConnConfig *rw_config(guint16 port, const char *psk, const char *ike, c
     return c;
 }
 
-static void fixture_setup_full(Fixture *f, const char *gw_ike, const char *rw_ike,
-                               const char *psk, guint cookie_threshold)
+static void
+fixture_setup_full(Fixture *f, const char *gw_ike, const char *rw_ike, const char *psk,
+                   guint cookie_threshold)
 {
     g_autoptr(GError) error = NULL;
     CgEngineOptions o;
@@ -191,18 +203,20 @@ static void fixture_setup_full(Fixture *f, const char *gw_ike, const char *rw_ik
     g_autoptr(CgConnConfig) gw = gw_config(gw_ike, NULL);
     g_assert_true(cg_engine_load_connection(f->gw, gw, &error));
     g_assert_no_error(error);
-    g_autoptr(CgConnConfig) rw =
-        rw_config(cg_engine_get_ike_port(f->gw), psk ? psk : "correct horse battery", rw_ike, NULL);
+    g_autoptr(CgConnConfig) rw = rw_config(cg_engine_get_ike_port(f->gw),
+                                           psk ? psk : "correct horse battery", rw_ike, NULL);
     g_assert_true(cg_engine_load_connection(f->rw, rw, &error));
     g_assert_no_error(error);
 }
 
-static void fixture_setup(Fixture *f, gconstpointer data)
+static void
+fixture_setup(Fixture *f, gconstpointer data)
 {
     fixture_setup_full(f, NULL, NULL, NULL, 50);
 }
 
-static void fixture_teardown(Fixture *f, gconstpointer data)
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
 {
     cg_engine_free(f->rw);
     cg_engine_free(f->gw);
@@ -212,13 +226,15 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
     g_array_unref(f->rw_rec.reasons);
 }
 
-static gboolean both_up(Fixture *f)
+static gboolean
+both_up(Fixture *f)
 {
-    return count_events(&f->gw_rec, CG_EVENT_CHILD_UP) >= 1 &&
-           count_events(&f->rw_rec, CG_EVENT_CHILD_UP) >= 1;
+    return count_events(&f->gw_rec, CG_EVENT_CHILD_UP) >= 1
+           && count_events(&f->rw_rec, CG_EVENT_CHILD_UP) >= 1;
 }
 
-static void bring_up(Fixture *f)
+static void
+bring_up(Fixture *f)
 {
     g_autoptr(GError) error = NULL;
     guint32 id = cg_engine_initiate(f->rw, "rw", NULL, NULL, &error);
@@ -227,7 +243,8 @@ static void bring_up(Fixture *f)
     g_assert_true(run_until(both_up, f, TIMEOUT_MS));
 }
 
-static CgIkeSnapshot *only_sa(CgEngine *e)
+static CgIkeSnapshot *
+only_sa(CgEngine *e)
 {
     GPtrArray *sas = cg_engine_list_sas(e, NULL);
     g_assert_cmpuint(sas->len, ==, 1);
@@ -236,7 +253,8 @@ static CgIkeSnapshot *only_sa(CgEngine *e)
     return s;
 }
 
-static void assert_children_paired(Fixture *f, guint n)
+static void
+assert_children_paired(Fixture *f, guint n)
 {
     g_autoptr(CgIkeSnapshot) a = only_sa(f->rw);
     g_autoptr(CgIkeSnapshot) b = only_sa(f->gw);
@@ -258,7 +276,8 @@ static void assert_children_paired(Fixture *f, guint n)
     }
 }
 
-static void test_establish(Fixture *f, gconstpointer data)
+static void
+test_establish(Fixture *f, gconstpointer data)
 {
     bring_up(f);
     g_autoptr(CgIkeSnapshot) rw = only_sa(f->rw);
@@ -288,22 +307,24 @@ static void test_establish(Fixture *f, gconstpointer data)
     g_assert_cmpuint(cg_pool_in_use(f->pool), ==, 1);
 }
 
-static gboolean child_rekeyed_both(Fixture *f)
+static gboolean
+child_rekeyed_both(Fixture *f)
 {
-    return count_events(&f->gw_rec, CG_EVENT_CHILD_REKEYED) >= 1 &&
-           count_events(&f->rw_rec, CG_EVENT_CHILD_REKEYED) >= 1;
+    return count_events(&f->gw_rec, CG_EVENT_CHILD_REKEYED) >= 1
+           && count_events(&f->rw_rec, CG_EVENT_CHILD_REKEYED) >= 1;
 }
 
-static gboolean one_child_each(Fixture *f)
+static gboolean
+one_child_each(Fixture *f)
 {
     g_autoptr(GPtrArray) a = cg_engine_list_sas(f->rw, NULL);
     g_autoptr(GPtrArray) b = cg_engine_list_sas(f->gw, NULL);
-    return a->len == 1 && b->len == 1 &&
-           ((CgIkeSnapshot *)a->pdata[0])->children->len == 1 &&
-           ((CgIkeSnapshot *)b->pdata[0])->children->len == 1;
+    return a->len == 1 && b->len == 1 && ((CgIkeSnapshot *)a->pdata[0])->children->len == 1
+           && ((CgIkeSnapshot *)b->pdata[0])->children->len == 1;
 }
 
-static void test_child_rekey(Fixture *f, gconstpointer data)
+static void
+test_child_rekey(Fixture *f, gconstpointer data)
 {
     bring_up(f);
     g_autoptr(CgIkeSnapshot) before = only_sa(f->rw);
@@ -317,7 +338,8 @@ static void test_child_rekey(Fixture *f, gconstpointer data)
     assert_children_paired(f, 1);
 }
 
-static void test_child_rekey_collision(Fixture *f, gconstpointer data)
+static void
+test_child_rekey_collision(Fixture *f, gconstpointer data)
 {
     bring_up(f);
     g_autoptr(GError) error = NULL;
@@ -330,13 +352,15 @@ static void test_child_rekey_collision(Fixture *f, gconstpointer data)
     assert_children_paired(f, 1);
 }
 
-static gboolean ike_rekeyed_both(Fixture *f)
+static gboolean
+ike_rekeyed_both(Fixture *f)
 {
-    return count_events(&f->gw_rec, CG_EVENT_IKE_REKEYED) >= 1 &&
-           count_events(&f->rw_rec, CG_EVENT_IKE_REKEYED) >= 1;
+    return count_events(&f->gw_rec, CG_EVENT_IKE_REKEYED) >= 1
+           && count_events(&f->rw_rec, CG_EVENT_IKE_REKEYED) >= 1;
 }
 
-static void test_ike_rekey(Fixture *f, gconstpointer data)
+static void
+test_ike_rekey(Fixture *f, gconstpointer data)
 {
     bring_up(f);
     g_autoptr(CgIkeSnapshot) before = only_sa(f->gw);
@@ -361,7 +385,8 @@ static void test_ike_rekey(Fixture *f, gconstpointer data)
     g_assert_true(run_until(one_child_each, f, TIMEOUT_MS));
 }
 
-static void test_ike_rekey_collision(Fixture *f, gconstpointer data)
+static void
+test_ike_rekey_collision(Fixture *f, gconstpointer data)
 {
     bring_up(f);
     g_autoptr(CgIkeSnapshot) a = only_sa(f->gw);
@@ -378,13 +403,15 @@ static void test_ike_rekey_collision(Fixture *f, gconstpointer data)
     assert_children_paired(f, 1);
 }
 
-static gboolean both_down(Fixture *f)
+static gboolean
+both_down(Fixture *f)
 {
-    return count_events(&f->gw_rec, CG_EVENT_IKE_DOWN) >= 1 &&
-           count_events(&f->rw_rec, CG_EVENT_IKE_DOWN) >= 1;
+    return count_events(&f->gw_rec, CG_EVENT_IKE_DOWN) >= 1
+           && count_events(&f->rw_rec, CG_EVENT_IKE_DOWN) >= 1;
 }
 
-static void test_delete(Fixture *f, gconstpointer data)
+static void
+test_delete(Fixture *f, gconstpointer data)
 {
     bring_up(f);
     g_autoptr(GError) error = NULL;
@@ -402,7 +429,8 @@ static void test_delete(Fixture *f, gconstpointer data)
     bring_up(f);
 }
 
-static void test_delete_from_responder(Fixture *f, gconstpointer data)
+static void
+test_delete_from_responder(Fixture *f, gconstpointer data)
 {
     bring_up(f);
     g_autoptr(GError) error = NULL;
@@ -411,14 +439,16 @@ static void test_delete_from_responder(Fixture *f, gconstpointer data)
     g_assert_cmpint(last_reason(&f->rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_PEER_DELETE);
 }
 
-static gboolean rw_down(Fixture *f)
+static gboolean
+rw_down(Fixture *f)
 {
     return count_events(&f->rw_rec, CG_EVENT_IKE_DOWN) >= 1;
 }
 
-static void test_wrong_psk(void)
+static void
+test_wrong_psk(void)
 {
-    Fixture f = {0};
+    Fixture f = { 0 };
     fixture_setup_full(&f, NULL, NULL, "wrong secret", 50);
     g_autoptr(GError) error = NULL;
     cg_engine_initiate(f.rw, "rw", NULL, NULL, &error);
@@ -430,9 +460,10 @@ static void test_wrong_psk(void)
     fixture_teardown(&f, NULL);
 }
 
-static void test_invalid_ke(void)
+static void
+test_invalid_ke(void)
 {
-    Fixture f = {0};
+    Fixture f = { 0 };
     /* the initiator's KE is ECP-256; the gateway only takes X25519 */
     fixture_setup_full(&f, "aes256gcm16-prfsha256-x25519", "aes256gcm16-prfsha256-ecp256-x25519",
                        NULL, 50);
@@ -442,9 +473,10 @@ static void test_invalid_ke(void)
     fixture_teardown(&f, NULL);
 }
 
-static void test_no_proposal(void)
+static void
+test_no_proposal(void)
 {
-    Fixture f = {0};
+    Fixture f = { 0 };
     fixture_setup_full(&f, "aes256gcm16-prfsha256-x25519", "aes128-sha256-modp2048", NULL, 50);
     g_autoptr(GError) error = NULL;
     cg_engine_initiate(f.rw, "rw", NULL, NULL, &error);
@@ -453,15 +485,17 @@ static void test_no_proposal(void)
     fixture_teardown(&f, NULL);
 }
 
-static gboolean three_up(Fixture *f)
+static gboolean
+three_up(Fixture *f)
 {
-    return count_events(&f->rw_rec, CG_EVENT_IKE_UP) >= 3 &&
-           count_events(&f->gw_rec, CG_EVENT_IKE_UP) >= 3;
+    return count_events(&f->rw_rec, CG_EVENT_IKE_UP) >= 3
+           && count_events(&f->gw_rec, CG_EVENT_IKE_UP) >= 3;
 }
 
-static void test_cookie(void)
+static void
+test_cookie(void)
 {
-    Fixture f = {0};
+    Fixture f = { 0 };
     /* demand a COOKIE as soon as one SA is half-open */
     fixture_setup_full(&f, NULL, NULL, NULL, 1);
     CgConnConfig *rw = cg_engine_get_connection(f.rw, "rw");
@@ -483,9 +517,10 @@ static void test_cookie(void)
     fixture_teardown(&f, NULL);
 }
 
-static void test_dead_peer(void)
+static void
+test_dead_peer(void)
 {
-    Fixture f = {0};
+    Fixture f = { 0 };
     fixture_setup_full(&f, NULL, NULL, NULL, 50);
     CgConnConfig *rw = cg_engine_get_connection(f.rw, "rw");
     rw->dpd_delay_s = 1;
@@ -502,9 +537,10 @@ static void test_dead_peer(void)
     g_array_unref(f.rw_rec.reasons);
 }
 
-static void test_unreachable(void)
+static void
+test_unreachable(void)
 {
-    Fixture f = {0};
+    Fixture f = { 0 };
     fixture_setup_full(&f, NULL, NULL, NULL, 50);
     /* point the initiator at a port where nobody answers */
     CgConnConfig *rw = cg_engine_get_connection(f.rw, "rw");
@@ -516,7 +552,8 @@ static void test_unreachable(void)
     fixture_teardown(&f, NULL);
 }
 
-static CgConnConfig *peer_config(const char *me, const char *them, guint16 their_port)
+static CgConnConfig *
+peer_config(const char *me, const char *them, guint16 their_port)
 {
     CgConnConfig *c = cg_conn_config_new("peer");
     g_free(c->local_addr);
@@ -538,15 +575,17 @@ static CgConnConfig *peer_config(const char *me, const char *them, guint16 their
     return c;
 }
 
-static gboolean settled_one_pair(Fixture *f)
+static gboolean
+settled_one_pair(Fixture *f)
 {
-    return one_child_each(f) && count_events(&f->gw_rec, CG_EVENT_IKE_UP) >= 1 &&
-           count_events(&f->rw_rec, CG_EVENT_IKE_UP) >= 1;
+    return one_child_each(f) && count_events(&f->gw_rec, CG_EVENT_IKE_UP) >= 1
+           && count_events(&f->rw_rec, CG_EVENT_IKE_UP) >= 1;
 }
 
 /* The NHRP shortcut race: both peers initiate at the same moment and
  * must end with one working pair of SAs. */
-static void test_simultaneous_initiate(void)
+static void
+test_simultaneous_initiate(void)
 {
     g_autoptr(GError) error = NULL;
     CgEngineOptions o;
@@ -555,7 +594,7 @@ static void test_simultaneous_initiate(void)
     o.ike_port = 0;
     o.natt_port = 0;
     for (int round = 0; round < 5; round++) {
-        Fixture f = {0};
+        Fixture f = { 0 };
         f.gw = cg_engine_new(&o, &error);
         g_assert_no_error(error);
         f.rw = cg_engine_new(&o, &error);
@@ -585,11 +624,12 @@ static void test_simultaneous_initiate(void)
 
 /* Hostile datagrams: garbage, truncated and mutated IKE messages are
  * dropped (counted), and the engine still serves a real peer. */
-static void test_hostile_input(Fixture *f, gconstpointer data)
+static void
+test_hostile_input(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GSocket) sock =
-        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+    g_autoptr(GSocket) sock
+        = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
     g_assert_no_error(error);
     g_autoptr(GInetAddress) lo = g_inet_address_new_from_string("127.0.0.1");
     g_autoptr(GSocketAddress) to = g_inet_socket_address_new(lo, cg_engine_get_ike_port(f->gw));
@@ -624,7 +664,8 @@ static void test_hostile_input(Fixture *f, gconstpointer data)
     g_assert_cmpuint(sas->len, ==, 1);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     if (!g_getenv("CG_TEST_VERBOSE"))
