@@ -48,6 +48,7 @@ struct CgEngine {
     guint8 cookie_secret[COOKIE_SECRET_LEN];
     gint64 cookie_secret_born_us;
 
+    GCancellable *cancellable; /* pending name lookups */
     CgEngineStats stats;
 };
 
@@ -95,6 +96,11 @@ const char *cg_reason_to_string(CgReason r)
         case CG_REASON_PROTOCOL_ERROR: return "protocol-error";
         case CG_REASON_LOCAL_ERROR: return "local-error";
         case CG_REASON_EXPIRED: return "expired";
+        case CG_REASON_CERT_UNTRUSTED: return "cert-untrusted";
+        case CG_REASON_CERT_EXPIRED: return "cert-expired";
+        case CG_REASON_CERT_REVOKED: return "cert-revoked";
+        case CG_REASON_ID_MISMATCH: return "identity-mismatch";
+        case CG_REASON_LOCAL_CREDENTIALS: return "local-credentials";
     }
     return "unknown";
 }
@@ -117,6 +123,11 @@ const char *cg_reason_describe(CgReason r)
         case CG_REASON_PROTOCOL_ERROR: return "protocol error";
         case CG_REASON_LOCAL_ERROR: return "local error";
         case CG_REASON_EXPIRED: return "lifetime expired";
+        case CG_REASON_CERT_UNTRUSTED: return "the gateway's certificate is not issued by a trusted CA";
+        case CG_REASON_CERT_EXPIRED: return "the gateway's certificate has expired or is not yet valid";
+        case CG_REASON_CERT_REVOKED: return "the gateway's certificate has been revoked";
+        case CG_REASON_ID_MISMATCH: return "the gateway's identity does not match the expected one or its certificate";
+        case CG_REASON_LOCAL_CREDENTIALS: return "our certificate, private key, PIN or password is missing or unusable";
     }
     return "unknown";
 }
@@ -330,6 +341,7 @@ CgEngine *cg_engine_new(const CgEngineOptions *opts, GError **error)
         return NULL;
 
     engine->context = g_main_context_ref_thread_default();
+    engine->cancellable = g_cancellable_new();
     engine->connections = g_ptr_array_new_with_free_func((GDestroyNotify)cg_conn_config_unref);
     engine->pools = g_ptr_array_new_with_free_func((GDestroyNotify)cg_pool_free);
     engine->psks = g_ptr_array_new_with_free_func(psk_entry_free);
@@ -365,6 +377,11 @@ CgEngine *cg_engine_new(const CgEngineOptions *opts, GError **error)
                                                    NULL);
         }
     }
+    /* uesp sends and receives ESP-in-UDP on the NAT-T socket, xfrm marks
+     * it for the kernel's decapsulation (RFC 3948) */
+    if (engine->kernel->ops->attach_net &&
+        !engine->kernel->ops->attach_net(engine->kernel, engine->net, error))
+        return NULL;
 
     guint workers = engine->opts.crypto_workers;
     if (workers == 0)
@@ -386,6 +403,10 @@ void cg_engine_free(CgEngine *engine)
 {
     if (!engine)
         return;
+    if (engine->cancellable) {
+        g_cancellable_cancel(engine->cancellable);
+        g_clear_object(&engine->cancellable);
+    }
     /* Workers may still post results: finish them first. */
     if (engine->crypto_pool) {
         g_thread_pool_free(engine->crypto_pool, FALSE, TRUE);
@@ -937,6 +958,62 @@ CgConnConfig *cg_engine_match_responder(CgEngine *engine, GSocketAddress *local,
 
 /* ---- API: initiate, terminate, list ------------------------------------ */
 
+/* Picks the local address and starts IKE_SA_INIT once the remote address
+ * is known. FALSE (and the SA destroyed) when there is no way there. */
+static gboolean initiate_to(CgIkeSa *ike, GInetAddress *remote_ip, const char *local)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GInetAddress) local_ip = NULL;
+    if (local && *local && g_strcmp0(local, "%any") != 0)
+        local_ip = g_inet_address_new_from_string(local);
+    else
+        local_ip = cg_net_route_source(remote_ip, &error);
+    if (!local_ip) {
+        cg_ike_sa_destroy(ike, CG_REASON_PEER_UNREACHABLE,
+                          error ? error->message : "no local address");
+        return FALSE;
+    }
+    ike->remote = g_inet_socket_address_new(remote_ip, ike->config->remote_port);
+    ike->local = g_inet_socket_address_new(local_ip, cg_net_ike_port(ike->engine->net));
+    cg_engine_table_add(ike->engine, ike);
+    cg_ike_sa_start_initiate(ike);
+    return TRUE;
+}
+
+typedef struct {
+    CgEngine *engine;
+    guint32 ike_unique_id;
+    char *local;
+    char *host;
+} ResolveJob;
+
+static CgIkeSa *find_ike(CgEngine *engine, guint32 id);
+
+static void on_resolved(GObject *source, GAsyncResult *res, gpointer data)
+{
+    ResolveJob *job = data;
+    g_autoptr(GError) error = NULL;
+    GList *addrs = g_resolver_lookup_by_name_finish(G_RESOLVER(source), res, &error);
+    /* the engine may be gone (cancelled) or the SA terminated meanwhile */
+    if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        CgIkeSa *ike = find_ike(job->engine, job->ike_unique_id);
+        if (ike && ike->state == CG_IKE_STATE_CONNECTING && !ike->remote) {
+            if (!addrs) {
+                g_autofree char *m =
+                    g_strdup_printf("cannot resolve '%s': %s", job->host, error->message);
+                cg_ike_sa_destroy(ike, CG_REASON_PEER_UNREACHABLE, m);
+            } else {
+                /* the first address; family fallback is the IPv6 issue's */
+                initiate_to(ike, addrs->data, job->local);
+            }
+        }
+    }
+    g_resolver_free_addresses(addrs);
+    g_free(job->local);
+    g_free(job->host);
+    g_free(job);
+}
+
 guint32 cg_engine_initiate(CgEngine *engine, const char *name, const char *local_addr,
                            const char *remote_addr, GError **error)
 {
@@ -952,37 +1029,38 @@ guint32 cg_engine_initiate(CgEngine *engine, const char *name, const char *local
                     "connection '%s' has no remote address to initiate to", name);
         return 0;
     }
-    g_autoptr(GInetAddress) remote_ip = g_inet_address_new_from_string(remote);
-    if (!remote_ip) {
-        g_autoptr(GResolver) resolver = g_resolver_get_default();
-        GList *addrs = g_resolver_lookup_by_name(resolver, remote, NULL, error);
-        if (!addrs) {
-            g_prefix_error(error, "connection '%s': cannot resolve '%s': ", name, remote);
-            return 0;
-        }
-        remote_ip = g_object_ref(addrs->data);
-        g_resolver_free_addresses(addrs);
-    }
-    g_autoptr(GInetAddress) local_ip = NULL;
     const char *local = local_addr ? local_addr : config->local_addr;
     if (local && *local && g_strcmp0(local, "%any") != 0) {
-        local_ip = g_inet_address_new_from_string(local);
-        if (!local_ip) {
+        g_autoptr(GInetAddress) check = g_inet_address_new_from_string(local);
+        if (!check) {
             g_set_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID,
                         "connection '%s': local address '%s' is not an IP address", name, local);
             return 0;
         }
-    } else {
-        local_ip = cg_net_route_source(remote_ip, error);
-        if (!local_ip)
-            return 0;
     }
     CgIkeSa *ike = cg_ike_sa_new(engine, config, TRUE);
-    ike->remote = g_inet_socket_address_new(remote_ip, config->remote_port);
-    ike->local = g_inet_socket_address_new(local_ip, cg_net_ike_port(engine->net));
-    cg_engine_table_add(engine, ike);
-    cg_ike_sa_start_initiate(ike);
-    return ike->unique_id;
+    guint32 id = ike->unique_id;
+    g_autoptr(GInetAddress) remote_ip = g_inet_address_new_from_string(remote);
+    if (remote_ip) {
+        if (!initiate_to(ike, remote_ip, local)) {
+            g_set_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_FAILED,
+                        "connection '%s': no route to %s", name, remote);
+            return 0;
+        }
+        return id;
+    }
+    /* a host name: resolve without blocking the main loop */
+    g_ptr_array_add(engine->all_sas, ike);
+    ike->in_table = TRUE;
+    ResolveJob *job = g_new0(ResolveJob, 1);
+    job->engine = engine;
+    job->ike_unique_id = id;
+    job->local = g_strdup(local);
+    job->host = g_strdup(remote);
+    cg_ike_sa_log(ike, CG_LOG_INFO, "resolving %s", remote);
+    g_autoptr(GResolver) resolver = g_resolver_get_default();
+    g_resolver_lookup_by_name_async(resolver, remote, engine->cancellable, on_resolved, job);
+    return id;
 }
 
 static gboolean ike_remote_is(CgIkeSa *ike, const char *remote_addr)
@@ -1081,6 +1159,12 @@ gboolean cg_engine_rekey_child(CgEngine *engine, guint32 id, GError **error)
     }
     cg_rekey_child_start(c);
     return TRUE;
+}
+
+CgIkeSnapshot *cg_engine_get_sa(CgEngine *engine, guint32 ike_unique_id)
+{
+    CgIkeSa *ike = find_ike(engine, ike_unique_id);
+    return ike && ike->state != CG_IKE_STATE_DEAD ? cg_ike_sa_snapshot(ike) : NULL;
 }
 
 GPtrArray *cg_engine_list_sas(CgEngine *engine, const char *prefix)

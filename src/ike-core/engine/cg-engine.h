@@ -43,6 +43,12 @@ typedef enum {
     CG_REASON_PROTOCOL_ERROR,       /* malformed exchange, invalid syntax */
     CG_REASON_LOCAL_ERROR,          /* resource or kernel failure */
     CG_REASON_EXPIRED,              /* hard lifetime reached */
+    /* certificate and credential failures, each its own (the auth issue) */
+    CG_REASON_CERT_UNTRUSTED,       /* the peer's certificate has no path to a trusted CA */
+    CG_REASON_CERT_EXPIRED,         /* ... is expired or not yet valid */
+    CG_REASON_CERT_REVOKED,         /* ... is revoked (CRL) */
+    CG_REASON_ID_MISMATCH,          /* the peer's identity is not the expected one / not in its certificate */
+    CG_REASON_LOCAL_CREDENTIALS,    /* our certificate, key, PIN or password is missing or unusable */
 } CgReason;
 const char *cg_reason_to_string(CgReason reason); /* short token: "auth-failed" */
 const char *cg_reason_describe(CgReason reason);  /* user-facing sentence */
@@ -180,6 +186,8 @@ CgConnConfig *cg_engine_get_connection(CgEngine *engine, const char *name);
 
 /* Pools: the engine owns them once added. */
 gboolean cg_engine_add_pool(CgEngine *engine, CgPool *pool, GError **error);
+/* The pool of that name (borrowed), or NULL. */
+CgPool *cg_engine_find_pool(CgEngine *engine, const char *name);
 
 /* Secrets: PSKs by identity (text form as cg_identity_parse takes). A PSK
  * matches an IKE_SA when either identity is listed. */
@@ -187,8 +195,9 @@ void cg_engine_add_psk(CgEngine *engine, const char *const *ids, GBytes *secret)
 void cg_engine_clear_psks(CgEngine *engine);
 
 /* Starts an IKE_SA (and its first CHILD_SAs) for connection `name`.
- * local/remote override the configured addresses (may be NULL).
- * Returns the IKE_SA's unique id (> 0). The outcome arrives as events. */
+ * local/remote override the configured addresses (may be NULL). A host
+ * name is resolved asynchronously. Returns the IKE_SA's unique id (> 0).
+ * The outcome arrives as events (IKE_UP, or IKE_DOWN with a reason). */
 guint32 cg_engine_initiate(CgEngine *engine, const char *name, const char *local_addr,
                            const char *remote_addr, GError **error);
 
@@ -205,6 +214,8 @@ gboolean cg_engine_rekey_child(CgEngine *engine, guint32 child_unique_id, GError
 /* Snapshots of current IKE_SAs whose connection name starts with prefix
  * (NULL or "" = all). CgIkeSnapshot*, owned by the caller. */
 GPtrArray *cg_engine_list_sas(CgEngine *engine, const char *conn_prefix);
+/* One IKE_SA's snapshot (owned by the caller), or NULL when it is gone. */
+CgIkeSnapshot *cg_engine_get_sa(CgEngine *engine, guint32 ike_unique_id);
 
 guint cg_engine_subscribe(CgEngine *engine, CgEventFunc func, gpointer user_data);
 void cg_engine_unsubscribe(CgEngine *engine, guint subscription_id);

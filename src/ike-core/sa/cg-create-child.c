@@ -696,8 +696,16 @@ process_child_response(CgIkeSa *ike, CgExchange *x, const CgMessage *msg)
             g_autofree char *m = g_strdup_printf("CHILD_SA %s refused: %s", x->child_config->name,
                                                  cg_notify_name(err));
             cg_ike_sa_log(ike, CG_LOG_WARNING, "%s", m);
-            cg_engine_publish(ike->engine, CG_EVENT_ERROR, ike, NULL, cg_reason_from_notify(err),
-                              m);
+            CgEvent ev = {
+                .type = CG_EVENT_ERROR,
+                .time_us = g_get_real_time(),
+                .conn_name = ike->config->name,
+                .ike_unique_id = ike->unique_id,
+                .child_name = x->child_config->name,
+                .reason = cg_reason_from_notify(err),
+                .message = m,
+            };
+            cg_engine_publish_full(ike->engine, &ev, ike);
         }
         cg_ike_sa_exchange_done(ike);
         return;

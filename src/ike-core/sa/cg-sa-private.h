@@ -159,6 +159,10 @@ struct CgIkeSa {
     CgIkeSa *rekeyed_to; /* set while an IKE rekey hands over */
     CgReason down_reason;
     char *log_name; /* "conn[3]" */
+    /* authentication (auth/cg-auth.h) and fragmentation (cg-fragment.h)
+     * state, created on first use, freed with the SA */
+    struct CgAuthState *auth;
+    struct CgFragState *frag;
 };
 
 /* ---- engine internals used by sa/ ------------------------------------ */
@@ -178,7 +182,6 @@ guint cg_engine_half_open_count(CgEngine *engine);
 gboolean cg_engine_send(CgEngine *engine, GSocketAddress *local, GSocketAddress *remote,
                         gboolean natt, const guint8 *data, gsize len);
 GBytes *cg_engine_find_psk(CgEngine *engine, const CgIdentity *a, const CgIdentity *b);
-CgPool *cg_engine_find_pool(CgEngine *engine, const char *name);
 guint16 cg_engine_natt_port(CgEngine *engine);
 /* the shared initiator key pair of a load generator, or NULL */
 CgDh *cg_engine_loadgen_dh(CgEngine *engine, guint16 group);
