@@ -23,9 +23,9 @@ typedef enum {
     CG_VARLINK_OBJECT, /* any JSON object */
     CG_VARLINK_ENUM,
     CG_VARLINK_STRUCT,
-    CG_VARLINK_ARRAY,  /* []T */
-    CG_VARLINK_MAP,    /* [string]T */
-    CG_VARLINK_NAMED,  /* a `type` of the interface */
+    CG_VARLINK_ARRAY, /* []T */
+    CG_VARLINK_MAP,   /* [string]T */
+    CG_VARLINK_NAMED, /* a `type` of the interface */
 } CgVarlinkKind;
 
 typedef struct CgVarlinkType CgVarlinkType;
@@ -37,11 +37,11 @@ typedef struct {
 
 struct CgVarlinkType {
     CgVarlinkKind kind;
-    gboolean nullable;       /* ?T: may be absent or null */
-    CgVarlinkType *element;  /* ARRAY, MAP */
-    GPtrArray *fields;       /* STRUCT: CgVarlinkField* in declaration order */
-    GPtrArray *enum_values;  /* ENUM: char* */
-    char *name;              /* NAMED */
+    gboolean nullable;             /* ?T: may be absent or null */
+    CgVarlinkType *element;        /* ARRAY, MAP */
+    GPtrArray *fields;             /* STRUCT: CgVarlinkField* in declaration order */
+    GPtrArray *enum_values;        /* ENUM: char* */
+    char *name;                    /* NAMED */
     const CgVarlinkType *resolved; /* NAMED: the type it names */
 };
 

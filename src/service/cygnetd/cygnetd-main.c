@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <glib-unix.h>
 
+#include "control/cg-control.h"
+#include "auth/cg-creds.h"
 #include "crypto/cg-crypto.h"
 #include "cygnetd-config.h"
 #include "engine/cg-engine.h"
@@ -24,6 +26,8 @@ typedef struct {
     char *config_path;
     char *secrets_path;
     char *control_socket;
+    char *control_group;
+    gint64 control_max_queue;
     char *nss_dir;
     int crypto_workers;
     char *unique_ids;
@@ -37,6 +41,7 @@ typedef struct {
     gboolean version;
 
     CgEngine *engine;
+    CgControlServer *control;
     GMainLoop *loop;
     gboolean unique_ids_default;
     gboolean shutting_down;
@@ -58,7 +63,11 @@ static GOptionEntry option_entries[] = {
     {"secrets", 's', 0, G_OPTION_ARG_FILENAME, &daemon_state.secrets_path,
      "Secrets file with pre-shared keys", "FILE"},
     {"control-socket", 0, 0, G_OPTION_ARG_FILENAME, &daemon_state.control_socket,
-     "Path of the control socket", "PATH"},
+     "Path of the control socket (default " CG_CONTROL_DEFAULT_SOCKET ")", "PATH"},
+    {"control-group", 0, 0, G_OPTION_ARG_STRING, &daemon_state.control_group,
+     "Group that may use the control socket (mode 0660; default root only, 0600)", "GROUP"},
+    {"control-max-queue", 0, 0, G_OPTION_ARG_INT64, &daemon_state.control_max_queue,
+     "Bytes queued for a control client that does not read before it is dropped", "BYTES"},
     {"nss-dir", 0, 0, G_OPTION_ARG_FILENAME, &daemon_state.nss_dir, "NSS database directory",
      "DIR"},
     {"crypto-workers", 0, 0, G_OPTION_ARG_INT, &daemon_state.crypto_workers,
@@ -97,9 +106,20 @@ static gboolean parse_bool(const char *s, gboolean *out)
 static void apply_secrets(Cygnetd *d, GPtrArray *psks)
 {
     cg_engine_clear_psks(d->engine);
+    cg_creds_clear();
     for (guint i = 0; psks && i < psks->len; i++) {
         CygnetdPsk *p = psks->pdata[i];
-        cg_engine_add_psk(d->engine, (const char *const *)p->ids, p->secret);
+        switch (p->kind) {
+            case CYGNETD_SECRET_PSK:
+                cg_engine_add_psk(d->engine, (const char *const *)p->ids, p->secret);
+                break;
+            case CYGNETD_SECRET_EAP: /* EAP passwords and PINs: auth/cg-creds.h */
+                cg_creds_add_eap_secret((const char *const *)p->ids, p->secret);
+                break;
+            case CYGNETD_SECRET_PIN:
+                cg_creds_add_key_secret(p->target, p->secret);
+                break;
+        }
     }
 }
 
@@ -122,6 +142,8 @@ static gboolean load_files(Cygnetd *d, gboolean initial, GError **error)
         /* daemon options from the file, unless the command line set them */
         if (!d->control_socket && cfg->daemon.control_socket)
             d->control_socket = g_strdup(cfg->daemon.control_socket);
+        if (!d->control_group && cfg->daemon.control_group)
+            d->control_group = g_strdup(cfg->daemon.control_group);
         if (!d->nss_dir && cfg->daemon.nss_dir)
             d->nss_dir = g_strdup(cfg->daemon.nss_dir);
         if (!d->listen && cfg->daemon.listen)
@@ -178,6 +200,54 @@ static gboolean load_files(Cygnetd *d, gboolean initial, GError **error)
     g_clear_pointer(&d->loaded_names, g_ptr_array_unref);
     d->loaded_names = g_steal_pointer(&names);
     return TRUE;
+}
+
+/* LoadConnection: the same loader as the file, and the same defaults the
+ * file gets (unique-ids from the daemon, per-connection log files). */
+static CgConnConfig *control_conn_from_keys(const char *name, GHashTable *keys, gpointer data,
+                                            GError **error)
+{
+    Cygnetd *d = data;
+    CgConnConfig *c = cygnetd_conn_from_keys(name, keys, error);
+    if (!c)
+        return NULL;
+    const char *unique = g_hash_table_lookup(keys, "unique-ids");
+    if (!unique || !*unique)
+        c->unique_ids = d->unique_ids_default;
+    if (c->log_file) {
+        g_autoptr(GError) log_error = NULL;
+        if (!cg_log_set_conn_file(c->name, c->log_file, &log_error))
+            cg_warn(c->name, "cannot open log file: %s", log_error->message);
+    }
+    return c;
+}
+
+static gboolean control_child_from_keys(CgConnConfig *conn, const char *child_name,
+                                        GHashTable *keys, gpointer data, GError **error)
+{
+    return cygnetd_conn_add_child_from_keys(conn, child_name, keys, error);
+}
+
+static gboolean start_control(Cygnetd *d, GError **error)
+{
+    CgControlOptions opts;
+    cg_control_options_init(&opts);
+    if (d->control_socket)
+        opts.socket_path = d->control_socket;
+    opts.group = d->control_group;
+    if (d->control_max_queue < 0) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--control-max-queue must not be negative");
+        return FALSE;
+    }
+    opts.max_queue_bytes = (gsize)d->control_max_queue;
+    opts.product = "cygnetd";
+    opts.conn_from_keys = control_conn_from_keys;
+    opts.child_from_keys = control_child_from_keys;
+    opts.secret_parse = cygnetd_secret_parse;
+    opts.loader_data = d;
+    d->control = cg_control_server_new(d->engine, &opts, error);
+    return d->control != NULL;
 }
 
 static gboolean on_sighup(gpointer data)
@@ -325,9 +395,11 @@ int main(int argc, char **argv)
     }
     if (d->pid_file && !write_pid_file(d->pid_file, &error))
         cg_warn(NULL, "%s", error->message);
-    if (d->control_socket)
-        cg_info(NULL, "control socket %s requested, but this build has no control API yet",
-                d->control_socket);
+    if (!start_control(d, &error)) {
+        cg_error(NULL, "control socket: %s", error->message);
+        cg_engine_free(d->engine);
+        return 1;
+    }
 
     d->loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGHUP, on_sighup, d);
@@ -340,6 +412,7 @@ int main(int argc, char **argv)
 
     if (d->shutdown_timer)
         g_source_remove(d->shutdown_timer);
+    g_clear_pointer(&d->control, cg_control_server_free);
     cg_engine_free(d->engine);
     if (d->pid_file)
         unlink(d->pid_file);
