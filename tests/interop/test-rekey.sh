@@ -10,8 +10,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/interop.sh"
 interop_setup rekey "${1:-}"
 
-CHILD_REKEY_S=2
-IKE_REKEY_S=4
+# Rekey times that do not coincide (3, 6 / 5 s): strongSwan 5.9 drops a
+# CHILD_SA rekey that fires while its IKE_SA is being rekeyed ("CHILD_SA
+# ... not found for rekey") and would then only replace it at expiry.
+CHILD_REKEY_S=3
+IKE_REKEY_S=5
 # long enough not to interfere during a phase
 LONG=1h
 
@@ -94,7 +97,8 @@ phase() {
     settle "$conn"
     cg_alive cg || fail "cygnetd died during the rekeys"
     # cygnet's view of the same rekeys
-    [ "$(cg_log_count cg "$(cg_re_child_rekeyed "$conn")" "$mark")" -ge 1 ] ||
+    # (a rekeyed CHILD_SA logs "established" again)
+    [ "$(cg_log_count cg "$(cg_re_child_up "$conn")" "$mark")" -ge 2 ] ||
         fail "cygnetd logged no CHILD_SA rekey of $conn"
     [ "$(cg_log_count cg "$(cg_re_ike_rekeyed "$conn")" "$mark")" -ge 1 ] ||
         fail "cygnetd logged no IKE_SA rekey of $conn"

@@ -36,5 +36,6 @@ cg_all_esp_proposals() {
 
 # cg_family I: sets FAM_IKE FAM_ESP FAM_SS_IKE FAM_SS_ESP for entry I.
 cg_family() {
+    # shellcheck disable=SC2034
     IFS='|' read -r FAM_IKE FAM_ESP FAM_SS_IKE FAM_SS_ESP <<<"${CG_FAMILIES[$1]}"
 }

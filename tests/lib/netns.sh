@@ -27,6 +27,7 @@ CG_NAMESPACES=()   # real names of the namespaces this test created
 CG_PIDS=()         # PIDs of the background processes this test started
 CG_LAST_PID=""     # PID of the most recent ns_spawn/spawn
 CG_CLEANED=0
+CG_SIGNALLED=0     # a signal ended the test: clean up fast
 
 log() {
     printf '%s [%s] %s\n' "$(date +%T.%3N)" "${CG_TEST_NAME:-test}" "$*" >&2
@@ -126,7 +127,12 @@ harness_init() {
     log "run id $CG_RUN_ID, logs in $CG_TMP"
 }
 
+# meson's timeout sends SIGTERM to the test's process group and SIGKILL
+# 0.5 s later, so after a signal the cleanup must not wait for graceful
+# exits: it SIGKILLs (the daemons run in sessions of their own, which the
+# group kill would miss).
 harness_on_signal() {
+    CG_SIGNALLED=1
     printf '\nINTERRUPTED (signal), cleaning up\n' >&2
     exit "$1"
 }
@@ -142,9 +148,11 @@ harness_on_err() {
 
 # pid_alive PID: running and not a zombie.
 pid_alive() {
-    local state
-    [ -r "/proc/$1/stat" ] || return 1
-    state="$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" || return 1
+    local stat state
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+    # "PID (comm) STATE ...": comm may hold spaces, so cut after the ")"
+    state="${stat##*) }"
+    state="${state%% *}"
     [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
 
@@ -189,20 +197,21 @@ harness_cleanup() {
     CG_CLEANED=1
     trap - ERR
     set +e
-    local pid ns pids f
+    local pid ns pids f sig=TERM
+    [ "$CG_SIGNALLED" = 0 ] || sig=KILL
 
     # 1. the processes we started, by PID
     local ours=()
     for pid in "${CG_PIDS[@]}"; do
         pid_alive "$pid" && ours+=("$pid")
     done
-    stop_pids TERM "${ours[@]}"
+    stop_pids "$sig" "${ours[@]}"
     # 2. anything still living in our namespaces (children, helpers)
     for ns in "${CG_NAMESPACES[@]}"; do
         pids="$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"
         if [ -n "${pids// /}" ]; then
             # shellcheck disable=SC2086
-            stop_pids TERM $pids
+            stop_pids "$sig" $pids
         fi
     done
     # reap our own children so no zombies remain
@@ -217,6 +226,8 @@ harness_cleanup() {
     # 4. the temp dir: kept on failure or when asked
     if [ -n "$CG_TMP" ] && [ -d "$CG_TMP" ]; then
         if [ "$rc" != 0 ] && [ "$rc" != "$CG_EXIT_SKIP" ]; then
+            # (after the namespaces are gone: if meson's SIGKILL comes
+            # now, only this kept dir is left)
             while IFS= read -r -d '' f; do
                 printf '\n----- last 40 lines of %s -----\n' "$f" >&2
                 tail -n 40 "$f" >&2
@@ -324,7 +335,8 @@ EOF
 # NS (its own session), stdout+stderr to LOGFILE. The PID is recorded for
 # cleanup and left in CG_LAST_PID.
 ns_spawn() {
-    local real="$(ns_name "$1")" logfile="$2"
+    local real logfile="$2"
+    real="$(ns_name "$1")"
     shift 2
     setsid ip netns exec "$real" "$@" >"$logfile" 2>&1 </dev/null &
     CG_LAST_PID=$!
@@ -418,8 +430,8 @@ wait_for() {
 ping_through() {
     local ns="$1" dst="$2" src="${3:-}" args=(-c1 -W1)
     [ -n "$src" ] && args+=(-I "$src")
-    local i
-    for i in 1 2 3 4 5; do
+    local _
+    for _ in 1 2 3 4 5; do
         if ns_exec "$ns" ping "${args[@]}" "$dst" >/dev/null 2>&1; then
             return 0
         fi

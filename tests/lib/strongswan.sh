@@ -27,7 +27,6 @@ CG_CHARON="${CG_CHARON:-/usr/lib/ipsec/charon}"
 # and the remaining algorithms; eap-*: for later tests.
 CG_SS_PLUGINS="random nonce openssl aes gcm chapoly sha1 sha2 hmac kdf curve25519 gmp x509 pem pkcs1 pkcs8 pubkey vici socket-default kernel-libipsec kernel-netlink attr resolve updown eap-identity eap-mschapv2"
 
-declare -A SS_NS=()   # instance -> logical namespace name
 declare -A SS_PID=()  # instance -> charon PID
 declare -A SS_DIR=()  # instance -> its directory in the temp dir
 
@@ -48,7 +47,7 @@ ss_pid() {
 # line: a value runs to the end of its line). strongSwan merges sections
 # that appear more than once.
 ss_setting_block() {
-    local key="${1%%=*}" value="${1#*=}" depth=0 part
+    local key="${1%%=*}" value="${1#*=}" depth=0
     local parts
     IFS=. read -r -a parts <<<"$key"
     local last=$((${#parts[@]} - 1))
@@ -72,7 +71,6 @@ ss_start() {
     local dir
     dir="$(ss_dir "$inst")"
     mkdir -p "$dir"
-    SS_NS[$inst]="$ns"
     SS_DIR[$inst]="$dir"
 
     local -A settings=(
@@ -172,9 +170,11 @@ ss_start() {
 ss_swanctl() {
     local inst="$1"
     shift
-    # bounded: a signal reaches the test's trap only once this returns
+    # bounded: a signal reaches the test's trap only once this returns;
+    # --foreground keeps it in the test's process group, so meson's
+    # timeout (a signal to that group) ends it too
     STRONGSWAN_CONF="${SS_DIR[$inst]}/strongswan.conf" \
-        timeout 30 swanctl "$@" --uri "unix://${SS_DIR[$inst]}/charon.vici" </dev/null
+        timeout --foreground 30 swanctl "$@" --uri "unix://${SS_DIR[$inst]}/charon.vici" </dev/null
 }
 
 # ss_conn INST CONN [KEY=VALUE...]
