@@ -36,6 +36,17 @@ struct CgCipher {
     PK11Context *hmac;
     gsize hmac_len; /* full HMAC output */
     gsize icv_len;  /* truncated */
+
+    /* The raw keys, so NSS objects can be dropped between messages
+     * (cg_cipher_set_transient) and made again on the next one. */
+    gboolean transient;
+    CgSlotKind slot_kind;
+    CK_MECHANISM_TYPE encr_mech;
+    CK_MECHANISM_TYPE hmac_mech;
+    guint8 raw_encr[32];
+    gsize raw_encr_len;
+    guint8 raw_integ[64];
+    gsize raw_integ_len;
 };
 
 static gboolean
@@ -100,6 +111,10 @@ setup_aead(CgCipher *c, guint16 key_bits, guint16 integ_id, const guint8 *encr_k
     /* RFC 5282 7.1, RFC 7634 3: KEYMAT = key | salt(4) */
     gsize key_len = keymat_len - AEAD_SALT_LEN;
     memcpy(c->salt, encr_key + key_len, AEAD_SALT_LEN);
+    c->slot_kind = slot_kind;
+    c->encr_mech = c->aead_mech;
+    memcpy(c->raw_encr, encr_key, key_len);
+    c->raw_encr_len = key_len;
     c->encr_key = import_cipher_key(slot_kind, c->aead_mech, encr_key, key_len, error);
     return c->encr_key != NULL;
 }
@@ -128,6 +143,13 @@ setup_cbc(CgCipher *c, guint16 key_bits, guint16 integ_id, const guint8 *encr_ke
     c->integ_id = integ_id;
     c->hmac_len = cg_integ_key_len(integ_id); /* RFC 4868 2.1.1: key = output length */
     c->icv_len = cg_integ_icv_len(integ_id);
+    c->slot_kind = CG_SLOT_AES_CBC;
+    c->encr_mech = CKM_AES_CBC;
+    c->hmac_mech = hmac_mech;
+    memcpy(c->raw_encr, encr_key, key_len);
+    c->raw_encr_len = key_len;
+    memcpy(c->raw_integ, integ_key, integ_key_len);
+    c->raw_integ_len = integ_key_len;
     c->encr_key = import_cipher_key(CG_SLOT_AES_CBC, CKM_AES_CBC, encr_key, key_len, error);
     if (!c->encr_key)
         return FALSE;
@@ -167,21 +189,65 @@ cg_cipher_new(guint16 encr_id, guint16 key_bits, guint16 integ_id, const guint8 
     return g_steal_pointer(&c);
 }
 
-void
-cg_cipher_free(CgCipher *c)
+/* Drops every NSS object (sessions, keys, contexts) and the scratch
+ * buffer; the raw keys stay to make them again. */
+static void
+release_objects(CgCipher *c)
 {
-    if (!c)
-        return;
     if (c->aead_encrypt)
         PK11_DestroyContext(c->aead_encrypt, PR_TRUE);
     if (c->aead_decrypt)
         PK11_DestroyContext(c->aead_decrypt, PR_TRUE);
     if (c->hmac)
         PK11_DestroyContext(c->hmac, PR_TRUE);
+    c->aead_encrypt = c->aead_decrypt = c->hmac = NULL;
     g_clear_pointer(&c->encr_key, PK11_FreeSymKey);
     g_clear_pointer(&c->integ_key, PK11_FreeSymKey);
+    if (c->scratch)
+        cg_memzero(c->scratch, c->scratch_len);
+    g_clear_pointer(&c->scratch, g_free);
+    c->scratch_len = 0;
+}
+
+/* Makes the keys (and the HMAC context) again after release_objects. */
+static gboolean
+ensure_objects(CgCipher *c, GError **error)
+{
+    if (!c->encr_key) {
+        c->encr_key = import_cipher_key(c->slot_kind, c->encr_mech, c->raw_encr, c->raw_encr_len,
+                                        error);
+        if (!c->encr_key)
+            return FALSE;
+    }
+    if (c->encr_id == CG_ENCR_AES_CBC && !c->hmac) {
+        if (!c->integ_key)
+            c->integ_key = cg_hmac_key_import(c->raw_integ, c->raw_integ_len, error);
+        if (!c->integ_key)
+            return FALSE;
+        c->hmac = cg_hmac_context_new(c->hmac_mech, c->integ_key, error);
+        if (!c->hmac)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+void
+cg_cipher_set_transient(CgCipher *c, gboolean transient)
+{
+    c->transient = transient;
+    if (transient)
+        release_objects(c);
+}
+
+void
+cg_cipher_free(CgCipher *c)
+{
+    if (!c)
+        return;
+    release_objects(c);
     cg_memzero(c->salt, sizeof c->salt);
-    g_free(c->scratch);
+    cg_memzero(c->raw_encr, sizeof c->raw_encr);
+    cg_memzero(c->raw_integ, sizeof c->raw_integ);
     g_free(c);
 }
 
@@ -331,9 +397,9 @@ cbc_crypt(CgCipher *c, gboolean encrypt, const guint8 *iv, guint8 *buf, gsize le
 
 /* ---- the public pair ------------------------------------------------------ */
 
-gboolean
-cg_cipher_encrypt(CgCipher *c, const guint8 *aad, gsize aad_len, const guint8 *iv, guint8 *buf,
-                  gsize len, guint8 *icv_out, GError **error)
+static gboolean
+encrypt_once(CgCipher *c, const guint8 *aad, gsize aad_len, const guint8 *iv, guint8 *buf,
+             gsize len, guint8 *icv_out, GError **error)
 {
     if (!check_sizes(c, aad_len, len, error))
         return FALSE;
@@ -344,9 +410,37 @@ cg_cipher_encrypt(CgCipher *c, const guint8 *aad, gsize aad_len, const guint8 *i
            && cbc_icv(c, aad, aad_len, iv, buf, len, icv_out, error);
 }
 
+static gboolean
+decrypt_once(CgCipher *c, const guint8 *aad, gsize aad_len, const guint8 *iv, guint8 *buf,
+             gsize len, const guint8 *icv, GError **error);
+
+gboolean
+cg_cipher_encrypt(CgCipher *c, const guint8 *aad, gsize aad_len, const guint8 *iv, guint8 *buf,
+                  gsize len, guint8 *icv_out, GError **error)
+{
+    if (!ensure_objects(c, error))
+        return FALSE;
+    gboolean ok = encrypt_once(c, aad, aad_len, iv, buf, len, icv_out, error);
+    if (c->transient)
+        release_objects(c);
+    return ok;
+}
+
 gboolean
 cg_cipher_decrypt(CgCipher *c, const guint8 *aad, gsize aad_len, const guint8 *iv, guint8 *buf,
                   gsize len, const guint8 *icv, GError **error)
+{
+    if (!ensure_objects(c, error))
+        return FALSE;
+    gboolean ok = decrypt_once(c, aad, aad_len, iv, buf, len, icv, error);
+    if (c->transient)
+        release_objects(c);
+    return ok;
+}
+
+static gboolean
+decrypt_once(CgCipher *c, const guint8 *aad, gsize aad_len, const guint8 *iv, guint8 *buf,
+             gsize len, const guint8 *icv, GError **error)
 {
     if (!check_sizes(c, aad_len, len, error))
         return FALSE;

@@ -141,6 +141,10 @@ CgCipher *cg_cipher_new(guint16 encr_id, guint16 key_bits, guint16 integ_id, con
                         gsize encr_key_len, const guint8 *integ_key, gsize integ_key_len,
                         GError **error);
 void cg_cipher_free(CgCipher *c);
+/* Transient: keep no NSS objects (sessions, keys, contexts) between
+ * messages, only the raw keys. For IKE SAs, which are many and see few
+ * messages; ESP keeps the default for speed. */
+void cg_cipher_set_transient(CgCipher *c, gboolean transient);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgCipher, cg_cipher_free)
 
 gsize cg_cipher_iv_len(const CgCipher *c);    /* 8 for AEAD, 16 for CBC */

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "auth/cg-auth.h"
 #include "net/cg-net.h"
 
 #define NONCE_LEN         32
@@ -85,6 +86,10 @@ cg_ike_sa_install_keys(CgIkeSa *ike, GError **error)
     }
     g_clear_pointer(&ike->cipher_out, cg_cipher_free);
     g_clear_pointer(&ike->cipher_in, cg_cipher_free);
+    /* an IKE_SA sees a message every few seconds at most: hold no NSS
+     * objects in between (a gateway holds thousands of SAs) */
+    cg_cipher_set_transient(ci, TRUE);
+    cg_cipher_set_transient(cr, TRUE);
     /* SK_ei protects what the original initiator sends */
     ike->cipher_out = ike->initiator ? ci : cr;
     ike->cipher_in = ike->initiator ? cr : ci;
@@ -157,6 +162,8 @@ cg_ike_init_send_request(CgIkeSa *ike)
                      g_bytes_get_size(ike->nonce_i));
     static const guint8 zero[8] = { 0 };
     add_natd(&cb, ike->spi_i, zero, ike->local, ike->remote);
+    /* RFC 7427 4, RFC 7383 2.3 */
+    cg_auth_init_request_payloads(ike, &cb);
     cg_header_finish(b, 0, cb.first_type);
 
     GBytes *packet = g_byte_array_free_to_bytes(b);
@@ -274,6 +281,7 @@ cg_ike_init_process_response(CgIkeSa *ike, const CgMessage *msg, const guint8 *r
     memcpy(ike->spi_r, msg->header.spi_r, 8);
     ike->nonce_r = g_bytes_new(nonce, nonce_len);
     ike->init_response = g_bytes_new(raw, raw_len);
+    cg_auth_init_note_peer(ike, msg); /* signature hashes, CERTREQ, fragmentation */
 
     guint8 shared[512];
     gsize shared_len = 0;
@@ -418,6 +426,8 @@ send_init_response(CgIkeSa *ike, InitJob *job)
     cg_chain_add_raw(&cb, CG_PL_NONCE, g_bytes_get_data(ike->nonce_r, NULL),
                      g_bytes_get_size(ike->nonce_r));
     add_natd(&cb, ike->spi_i, ike->spi_r, ike->local, ike->remote);
+    /* CERTREQ, RFC 7427 4, RFC 7383 2.3 */
+    cg_auth_init_response_payloads(ike, &cb);
     cg_header_finish(b, 0, cb.first_type);
     ike->init_response = g_byte_array_free_to_bytes(b);
     ike->msg_id_next_in = 1;
@@ -581,6 +591,7 @@ cg_ike_init_respond(CgEngine *engine, const CgMessage *msg, const guint8 *raw, g
     ike->msg_id_next_in = 1;
     check_natd(msg, ike->spi_i, (const guint8[8]){ 0 }, remote, local, &ike->nat_remote,
                &ike->nat_local);
+    cg_auth_init_note_peer(ike, msg); /* signature hashes, fragmentation */
     ike->half_open = TRUE;
     cg_engine_half_open_changed(engine, +1);
     cg_ike_sa_arm_half_open_timeout(ike);

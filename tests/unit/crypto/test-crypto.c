@@ -1204,7 +1204,7 @@ test_init_failure(void)
         g_clear_error(&error);
         /* the failure sticks, with its reason */
         g_assert_false(cg_crypto_init(NULL, &error));
-        g_assert_nonnull(strstr(error->message, "NSS_InitReadWrite"));
+        g_assert_nonnull(strstr(error->message, "NSS_Initialize"));
         g_clear_error(&error);
         g_assert_null(cg_dh_new(CG_DH_X25519, &error));
         g_assert_error(error, CG_CRYPTO_ERROR, CG_CRYPTO_ERROR_FAILED);
