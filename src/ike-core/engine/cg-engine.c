@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "engine/cg-timerq.h"
 #include "net/cg-net.h"
 #include "sa/cg-sa-private.h"
 
@@ -49,6 +50,8 @@ struct CgEngine {
     gint64 cookie_secret_born_us;
 
     GCancellable *cancellable; /* pending name lookups */
+    CgTimerQueue *timers;      /* every SA timer */
+    GHashTable *by_peer;       /* "conn|type|id" -> GPtrArray of established CgIkeSa* */
     CgEngineStats stats;
 };
 
@@ -342,6 +345,9 @@ CgEngine *cg_engine_new(const CgEngineOptions *opts, GError **error)
 
     engine->context = g_main_context_ref_thread_default();
     engine->cancellable = g_cancellable_new();
+    engine->timers = cg_timerq_new(engine->context);
+    engine->by_peer = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify)g_ptr_array_unref);
     engine->connections = g_ptr_array_new_with_free_func((GDestroyNotify)cg_conn_config_unref);
     engine->pools = g_ptr_array_new_with_free_func((GDestroyNotify)cg_pool_free);
     engine->psks = g_ptr_array_new_with_free_func(psk_entry_free);
@@ -423,6 +429,8 @@ void cg_engine_free(CgEngine *engine)
         }
         g_ptr_array_unref(engine->all_sas);
     }
+    g_clear_pointer(&engine->timers, cg_timerq_free);
+    g_clear_pointer(&engine->by_peer, g_hash_table_unref);
     cg_net_free(engine->net);
     if (engine->kernel)
         cg_kernel_free(engine->kernel);
@@ -475,6 +483,17 @@ guint16 cg_engine_natt_port(CgEngine *engine)
 CgKernel *cg_engine_kernel(CgEngine *engine)
 {
     return engine->kernel;
+}
+
+guint cg_engine_timer_add(CgEngine *engine, guint interval_ms, GSourceFunc func, gpointer data)
+{
+    return cg_timerq_add_ms(engine->timers, interval_ms, func, data);
+}
+
+void cg_engine_timer_remove(CgEngine *engine, guint id)
+{
+    if (engine->timers)
+        cg_timerq_remove(engine->timers, id);
 }
 
 guint32 cg_engine_next_unique_id(CgEngine *engine)
@@ -575,8 +594,54 @@ static void remove_spi_entry(CgEngine *engine, CgIkeSa *ike)
         g_hash_table_remove(engine->sas_by_spi, &k);
 }
 
+static char *peer_key(CgIkeSa *ike)
+{
+    gsize len = 0;
+    const guint8 *d = ike->peer_id.data ? g_bytes_get_data(ike->peer_id.data, &len) : NULL;
+    GString *k = g_string_new(ike->config->name);
+    g_string_append_printf(k, "|%u|", ike->peer_id.type);
+    for (gsize i = 0; i < len; i++)
+        g_string_append_printf(k, "%02x", d[i]);
+    return g_string_free(k, FALSE);
+}
+
+static GPtrArray *peer_list(CgEngine *engine, CgIkeSa *ike)
+{
+    g_autofree char *key = peer_key(ike);
+    return g_hash_table_lookup(engine->by_peer, key);
+}
+
+void cg_engine_peer_index_add(CgEngine *engine, CgIkeSa *ike)
+{
+    if (ike->peer_indexed || ike->peer_id.type == 0 || !ike->peer_id.data)
+        return;
+    g_autofree char *key = peer_key(ike);
+    GPtrArray *list = g_hash_table_lookup(engine->by_peer, key);
+    if (!list) {
+        list = g_ptr_array_new();
+        g_hash_table_insert(engine->by_peer, g_steal_pointer(&key), list);
+    }
+    g_ptr_array_add(list, ike);
+    ike->peer_indexed = TRUE;
+}
+
+static void peer_index_remove(CgEngine *engine, CgIkeSa *ike)
+{
+    if (!ike->peer_indexed)
+        return;
+    g_autofree char *key = peer_key(ike);
+    GPtrArray *list = g_hash_table_lookup(engine->by_peer, key);
+    if (list) {
+        g_ptr_array_remove_fast(list, ike);
+        if (!list->len)
+            g_hash_table_remove(engine->by_peer, key);
+    }
+    ike->peer_indexed = FALSE;
+}
+
 void cg_engine_table_remove(CgEngine *engine, CgIkeSa *ike)
 {
+    peer_index_remove(engine, ike);
     remove_spi_entry(engine, ike);
     if (ike->remote) {
         g_autofree char *key = init_key(ike->spi_i, ike->remote);
@@ -708,8 +773,9 @@ static GBytes *lowest_nonce(CgIkeSa *ike)
  * resolves duplicates itself still ends up with one pair. */
 static void resolve_duplicate(CgEngine *engine, CgIkeSa *ike)
 {
-    for (guint i = 0; i < engine->all_sas->len; i++) {
-        CgIkeSa *other = engine->all_sas->pdata[i];
+    GPtrArray *list = peer_list(engine, ike);
+    for (guint i = 0; list && i < list->len; i++) {
+        CgIkeSa *other = list->pdata[i];
         if (other == ike || other->state != CG_IKE_STATE_ESTABLISHED ||
             other->initiator == ike->initiator || other->rekeyed_to ||
             strcmp(other->config->name, ike->config->name) != 0 || !other->remote ||
@@ -732,6 +798,7 @@ static void resolve_duplicate(CgEngine *engine, CgIkeSa *ike)
 void cg_engine_ike_established(CgEngine *engine, CgIkeSa *ike)
 {
     engine->stats.ike_sas_established_total++;
+    cg_engine_peer_index_add(engine, ike);
     resolve_duplicate(engine, ike);
     if (ike->state != CG_IKE_STATE_ESTABLISHED)
         return;
@@ -740,14 +807,16 @@ void cg_engine_ike_established(CgEngine *engine, CgIkeSa *ike)
      * behind one identity). */
     if (!ike->config->unique_ids || ike->initiator || ike->peer_id.type == 0)
         return;
-    for (guint i = 0; i < engine->all_sas->len; i++) {
-        CgIkeSa *other = engine->all_sas->pdata[i];
-        if (other == ike || other->state != CG_IKE_STATE_ESTABLISHED || other->initiator ||
-            other->rekeyed_to || strcmp(other->config->name, ike->config->name) != 0)
-            continue;
-        if (other->peer_id.type != ike->peer_id.type ||
-            !g_bytes_equal(other->peer_id.data, ike->peer_id.data))
-            continue;
+    GPtrArray *list = peer_list(engine, ike);
+    g_autoptr(GPtrArray) victims = g_ptr_array_new();
+    for (guint i = 0; list && i < list->len; i++) {
+        CgIkeSa *other = list->pdata[i];
+        if (other != ike && other->state == CG_IKE_STATE_ESTABLISHED && !other->initiator &&
+            !other->rekeyed_to)
+            g_ptr_array_add(victims, other);
+    }
+    for (guint i = 0; i < victims->len; i++) {
+        CgIkeSa *other = victims->pdata[i];
         cg_ike_sa_log(other, CG_LOG_INFO, "replaced by %s (unique IDs)", cg_ike_sa_name(ike));
         cg_delete_ike_start(other, CG_REASON_REPLACED);
     }

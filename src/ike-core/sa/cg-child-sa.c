@@ -21,10 +21,10 @@ cg_child_sa_new(CgIkeSa *ike, CgChildConfig *config)
 }
 
 static void
-clear_timer(guint *id)
+clear_timer(CgChildSa *c, guint *id)
 {
     if (*id) {
-        g_source_remove(*id);
+        cg_engine_timer_remove(c->ike->engine, *id);
         *id = 0;
     }
 }
@@ -34,8 +34,8 @@ cg_child_sa_free(CgChildSa *c)
 {
     if (!c)
         return;
-    clear_timer(&c->rekey_timer);
-    clear_timer(&c->expire_timer);
+    clear_timer(c, &c->rekey_timer);
+    clear_timer(c, &c->expire_timer);
     g_clear_pointer(&c->local_ts, g_array_unref);
     g_clear_pointer(&c->remote_ts, g_array_unref);
     g_clear_pointer(&c->created_nonce_min, g_bytes_unref);
@@ -185,7 +185,7 @@ on_child_rekey(gpointer data)
         return G_SOURCE_REMOVE;
     /* the IKE_SA may be busy (e.g. being rekeyed itself): try again soon */
     if (!cg_rekey_child_start(c))
-        c->rekey_timer = g_timeout_add(REKEY_RETRY_MS, on_child_rekey, c);
+        c->rekey_timer = cg_engine_timer_add(c->ike->engine, REKEY_RETRY_MS, on_child_rekey, c);
     return G_SOURCE_REMOVE;
 }
 
@@ -203,8 +203,8 @@ on_child_expire(gpointer data)
 void
 cg_child_sa_retry_rekey(CgChildSa *c, guint delay_ms)
 {
-    clear_timer(&c->rekey_timer);
-    c->rekey_timer = g_timeout_add(delay_ms, on_child_rekey, c);
+    clear_timer(c, &c->rekey_timer);
+    c->rekey_timer = cg_engine_timer_add(c->ike->engine, delay_ms, on_child_rekey, c);
 }
 
 void
@@ -212,15 +212,15 @@ cg_child_sa_schedule(CgChildSa *c)
 {
     CgChildConfig *cc = c->config;
     gint64 now = g_get_real_time();
-    clear_timer(&c->rekey_timer);
-    clear_timer(&c->expire_timer);
+    clear_timer(c, &c->rekey_timer);
+    clear_timer(c, &c->expire_timer);
     if (cc->rekey_time_s) {
         guint32 t = jittered(cc->rekey_time_s);
-        c->rekey_timer = g_timeout_add_seconds(t, on_child_rekey, c);
+        c->rekey_timer = cg_engine_timer_add(c->ike->engine, 1000 * (t), on_child_rekey, c);
         c->rekey_at = now + (gint64)t * G_USEC_PER_SEC;
     }
     if (cc->life_time_s) {
-        c->expire_timer = g_timeout_add_seconds(cc->life_time_s, on_child_expire, c);
+        c->expire_timer = cg_engine_timer_add(c->ike->engine, 1000 * (cc->life_time_s), on_child_expire, c);
         c->expire_at = now + (gint64)cc->life_time_s * G_USEC_PER_SEC;
     }
     g_autofree char *l = cg_ts_array_to_string(c->local_ts);

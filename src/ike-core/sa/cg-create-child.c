@@ -284,6 +284,7 @@ activate_rekeyed(CgIkeSa *old, CgIkeSa *n)
 {
     adopt_state(n, old);
     cg_engine_table_add(n->engine, n);
+    cg_engine_peer_index_add(n->engine, n);
     cg_ike_sa_schedule_timers(n);
     cg_ike_sa_log(old, CG_LOG_INFO, "rekeyed to %s", cg_ike_sa_name(n));
     CgEvent ev = {

@@ -7,7 +7,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "auth/cg-auth.h"
 #include "net/cg-net.h"
+#include "sa/cg-fragment.h"
 
 #define HALF_OPEN_TIMEOUT_S 30
 #define CG_NAT_KEEPALIVE_S  20
@@ -85,10 +87,10 @@ cg_ike_sa_drop_dh(CgIkeSa *ike)
 }
 
 static void
-clear_timer(guint *id)
+clear_timer(CgIkeSa *ike, guint *id)
 {
     if (*id) {
-        g_source_remove(*id);
+        cg_engine_timer_remove(ike->engine, *id);
         *id = 0;
     }
 }
@@ -96,12 +98,12 @@ clear_timer(guint *id)
 static void
 cancel_timers(CgIkeSa *ike)
 {
-    clear_timer(&ike->retransmit_timer);
-    clear_timer(&ike->rekey_timer);
-    clear_timer(&ike->reauth_timer);
-    clear_timer(&ike->dpd_timer);
-    clear_timer(&ike->keepalive_timer);
-    clear_timer(&ike->half_open_timer);
+    clear_timer(ike, &ike->retransmit_timer);
+    clear_timer(ike, &ike->rekey_timer);
+    clear_timer(ike, &ike->reauth_timer);
+    clear_timer(ike, &ike->dpd_timer);
+    clear_timer(ike, &ike->keepalive_timer);
+    clear_timer(ike, &ike->half_open_timer);
 }
 
 CgExchange *
@@ -156,6 +158,8 @@ cg_ike_sa_free(CgIkeSa *ike)
     g_ptr_array_unref(ike->dns);
     g_ptr_array_unref(ike->subnets);
     cg_memzero(&ike->keys, sizeof(ike->keys));
+    cg_auth_state_free(ike->auth);
+    cg_fragment_state_free(ike->frag);
     cg_conn_config_unref(ike->config);
     g_free(ike->log_name);
     g_free(ike);
@@ -257,7 +261,8 @@ cg_ike_sa_send_raw(CgIkeSa *ike, GBytes *packet)
 {
     gsize len;
     const guint8 *data = g_bytes_get_data(packet, &len);
-    cg_engine_send(ike->engine, ike->local, ike->remote, ike->natt, data, len);
+    /* one message, or the fragments of one (RFC 7383) */
+    cg_fragment_send_bundle(ike->engine, ike->local, ike->remote, ike->natt, data, len);
 }
 
 /* RFC 7296 3.14: header | SK { IV | E(inner | padding | pad length) | ICV } */
@@ -265,6 +270,16 @@ GBytes *
 cg_ike_sa_seal(CgIkeSa *ike, guint8 exchange_type, gboolean response, guint32 msg_id,
                GByteArray *inner, guint8 first_inner)
 {
+    /* RFC 7383: too large for the path, it goes out in fragments */
+    g_autoptr(GError) frag_error = NULL;
+    GBytes *fragments =
+        cg_fragment_seal(ike, exchange_type, response, msg_id, inner, first_inner, &frag_error);
+    if (fragments || frag_error) {
+        if (frag_error)
+            cg_ike_sa_log(ike, CG_LOG_ERROR, "encrypting fragments failed: %s",
+                          frag_error->message);
+        return fragments;
+    }
     CgCipher *c = ike->cipher_out;
     gsize iv_len = cg_cipher_iv_len(c);
     gsize icv_len = cg_cipher_icv_len(c);
@@ -354,7 +369,7 @@ on_retransmit(gpointer data)
                   ike->active_msg_id);
     cg_ike_sa_send_raw(ike, ike->active_packet);
     ike->retransmit_timer
-        = g_timeout_add(retransmit_delay_ms(ike, ike->active_tries), on_retransmit, ike);
+        = cg_engine_timer_add(ike->engine, retransmit_delay_ms(ike, ike->active_tries), on_retransmit, ike);
     return G_SOURCE_REMOVE;
 }
 
@@ -366,9 +381,9 @@ send_request_packet(CgIkeSa *ike, GBytes *packet, guint32 msg_id)
     ike->active_packet = packet;
     ike->active_msg_id = msg_id;
     ike->active_tries = 0;
-    clear_timer(&ike->retransmit_timer);
+    clear_timer(ike, &ike->retransmit_timer);
     cg_ike_sa_send_raw(ike, packet);
-    ike->retransmit_timer = g_timeout_add(retransmit_delay_ms(ike, 0), on_retransmit, ike);
+    ike->retransmit_timer = cg_engine_timer_add(ike->engine, retransmit_delay_ms(ike, 0), on_retransmit, ike);
 }
 
 void
@@ -482,7 +497,7 @@ cg_ike_sa_queue(CgIkeSa *ike, CgExchange *x)
 void
 cg_ike_sa_exchange_done(CgIkeSa *ike)
 {
-    clear_timer(&ike->retransmit_timer);
+    clear_timer(ike, &ike->retransmit_timer);
     g_clear_pointer(&ike->active_packet, g_bytes_unref);
     g_clear_pointer(&ike->active, cg_exchange_free);
     if (ike->state == CG_IKE_STATE_DEAD)
@@ -503,8 +518,8 @@ on_half_open_timeout(gpointer data)
 void
 cg_ike_sa_arm_half_open_timeout(CgIkeSa *ike)
 {
-    clear_timer(&ike->half_open_timer);
-    ike->half_open_timer = g_timeout_add_seconds(HALF_OPEN_TIMEOUT_S, on_half_open_timeout, ike);
+    clear_timer(ike, &ike->half_open_timer);
+    ike->half_open_timer = cg_engine_timer_add(ike->engine, 1000 * (HALF_OPEN_TIMEOUT_S), on_half_open_timeout, ike);
 }
 
 void
@@ -513,7 +528,7 @@ cg_ike_sa_start_initiate(CgIkeSa *ike)
     g_autofree char *to = cg_sockaddr_to_string(ike->remote);
     cg_ike_sa_log(ike, CG_LOG_INFO, "initiating to %s", to);
     ike->half_open_timer
-        = g_timeout_add_seconds(HALF_OPEN_TIMEOUT_S * 2, on_half_open_timeout, ike);
+        = cg_engine_timer_add(ike->engine, 1000 * (HALF_OPEN_TIMEOUT_S * 2), on_half_open_timeout, ike);
     cg_ike_sa_queue(ike, cg_exchange_new(CG_X_IKE_SA_INIT));
 }
 
@@ -535,7 +550,7 @@ on_rekey(gpointer data)
     if (ike->state == CG_IKE_STATE_DEAD || ike->state == CG_IKE_STATE_DELETING || ike->rekeyed_to)
         return G_SOURCE_REMOVE;
     if (!cg_rekey_ike_start(ike))
-        ike->rekey_timer = g_timeout_add(1000, on_rekey, ike);
+        ike->rekey_timer = cg_engine_timer_add(ike->engine, 1000, on_rekey, ike);
     return G_SOURCE_REMOVE;
 }
 
@@ -585,8 +600,8 @@ on_dpd(gpointer data)
 void
 cg_ike_sa_retry_rekey(CgIkeSa *ike, guint delay_ms)
 {
-    clear_timer(&ike->rekey_timer);
-    ike->rekey_timer = g_timeout_add(delay_ms, on_rekey, ike);
+    clear_timer(ike, &ike->rekey_timer);
+    ike->rekey_timer = cg_engine_timer_add(ike->engine, delay_ms, on_rekey, ike);
 }
 
 static gboolean
@@ -602,27 +617,27 @@ void
 cg_ike_sa_schedule_timers(CgIkeSa *ike)
 {
     CgConnConfig *c = ike->config;
-    clear_timer(&ike->rekey_timer);
-    clear_timer(&ike->reauth_timer);
-    clear_timer(&ike->dpd_timer);
-    clear_timer(&ike->keepalive_timer);
-    clear_timer(&ike->half_open_timer);
+    clear_timer(ike, &ike->rekey_timer);
+    clear_timer(ike, &ike->reauth_timer);
+    clear_timer(ike, &ike->dpd_timer);
+    clear_timer(ike, &ike->keepalive_timer);
+    clear_timer(ike, &ike->half_open_timer);
     /* RFC 3948 4: keep the NAT mapping alive when we are behind one */
     if (ike->natt && ike->nat_local)
-        ike->keepalive_timer = g_timeout_add_seconds(CG_NAT_KEEPALIVE_S, on_keepalive, ike);
+        ike->keepalive_timer = cg_engine_timer_add(ike->engine, 1000 * (CG_NAT_KEEPALIVE_S), on_keepalive, ike);
     gint64 now = g_get_real_time();
     if (c->ike_rekey_time_s) {
         guint32 t = jittered(c->ike_rekey_time_s, c->rand_time_s);
-        ike->rekey_timer = g_timeout_add_seconds(t, on_rekey, ike);
+        ike->rekey_timer = cg_engine_timer_add(ike->engine, 1000 * (t), on_rekey, ike);
         ike->rekey_at = now + (gint64)t * G_USEC_PER_SEC;
     }
     if (c->reauth_time_s && ike->initiator) {
         guint32 t = jittered(c->reauth_time_s, c->rand_time_s);
-        ike->reauth_timer = g_timeout_add_seconds(t, on_reauth, ike);
+        ike->reauth_timer = cg_engine_timer_add(ike->engine, 1000 * (t), on_reauth, ike);
         ike->reauth_at = now + (gint64)t * G_USEC_PER_SEC;
     }
     if (c->dpd_delay_s)
-        ike->dpd_timer = g_timeout_add_seconds(c->dpd_delay_s, on_dpd, ike);
+        ike->dpd_timer = cg_engine_timer_add(ike->engine, 1000 * (c->dpd_delay_s), on_dpd, ike);
 }
 
 void
@@ -639,6 +654,8 @@ static gboolean
 open_sk(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw_len, CgMessage *inner,
         guint8 **plain_out, GError **error)
 {
+    if (cg_message_find(msg, CG_PL_SKF))
+        return cg_fragment_open(ike, msg, raw, raw_len, inner, plain_out, error);
     const CgRawPayload *sk = cg_message_find(msg, CG_PL_SK);
     if (!sk) {
         g_set_error(error, CG_CODEC_ERROR, CG_CODEC_ERROR_MALFORMED,
@@ -729,10 +746,13 @@ process_request(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw
     /* RFC 7296 2.2: a retransmitted request gets the cached response */
     if (ike->have_cached_response && id == ike->cached_response_id
         && id + 1 == ike->msg_id_next_in) {
+        /* RFC 7383 2.6.1: of a fragmented request, only fragment 1 counts */
+        if (!cg_fragment_is_first(msg))
+            return;
         cg_ike_sa_log(ike, CG_LOG_DEBUG, "request %u retransmitted, resending response", id);
-        cg_engine_send(ike->engine, local, remote, natt,
-                       g_bytes_get_data(ike->cached_response, NULL),
-                       g_bytes_get_size(ike->cached_response));
+        cg_fragment_send_bundle(ike->engine, local, remote, natt,
+                                g_bytes_get_data(ike->cached_response, NULL),
+                                g_bytes_get_size(ike->cached_response));
         return;
     }
     if (id != ike->msg_id_next_in) {
@@ -749,6 +769,10 @@ process_request(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw
     CgMessage *inner = g_new0(CgMessage, 1);
     guint8 *plain = NULL;
     if (!open_sk(ike, msg, raw, raw_len, inner, &plain, &error)) {
+        if (g_error_matches(error, CG_FRAGMENT_ERROR, CG_FRAGMENT_ERROR_INCOMPLETE)) {
+            g_free(inner); /* a fragment kept, the rest still to come */
+            return;
+        }
         cg_engine_count_dropped(ike->engine);
         cg_ike_sa_log(ike, CG_LOG_INFO, "dropped %s request %u: %s",
                       cg_exchange_name(msg->header.exchange_type), id, error->message);
@@ -808,6 +832,10 @@ process_response(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize ra
     CgMessage *inner = g_new0(CgMessage, 1);
     guint8 *plain = NULL;
     if (!open_sk(ike, msg, raw, raw_len, inner, &plain, &error)) {
+        if (g_error_matches(error, CG_FRAGMENT_ERROR, CG_FRAGMENT_ERROR_INCOMPLETE)) {
+            g_free(inner);
+            return;
+        }
         cg_engine_count_dropped(ike->engine);
         cg_ike_sa_log(ike, CG_LOG_INFO, "dropped %s response %u: %s",
                       cg_exchange_name(msg->header.exchange_type), id, error->message);
@@ -902,6 +930,7 @@ cg_ike_sa_snapshot(CgIkeSa *ike)
     s->remote_id = ike->peer_id.type ? cg_identity_to_string(&ike->peer_id) : NULL;
     s->local_auth = g_strdup(auth_name(ike->config->local_auth));
     s->remote_auth = g_strdup(auth_name(ike->config->remote_auth));
+    cg_auth_fill_snapshot(ike, s); /* method names, peer certificate, EAP identity */
     s->local_vips = addr_strings(ike->local_vips);
     s->remote_vips = addr_strings(ike->remote_vips);
     s->dns = addr_strings(ike->dns);

@@ -117,6 +117,7 @@ struct CgIkeSa {
     CgIdentity local_id;
     CgIdentity peer_id;
     gboolean peer_initial_contact;
+    gboolean peer_indexed; /* in the engine's (connection, peer identity) index */
 
     /* message IDs (2.3): window size 1 */
     guint32 msg_id_next_out; /* next request we send */
@@ -168,6 +169,12 @@ struct CgIkeSa {
 /* ---- engine internals used by sa/ ------------------------------------ */
 
 CgKernel *cg_engine_kernel(CgEngine *engine);
+/* SA timers, all behind one GSource (engine/cg-timerq.c); GSourceFunc
+ * semantics, ids never 0 */
+guint cg_engine_timer_add(CgEngine *engine, guint interval_ms, GSourceFunc func, gpointer data);
+void cg_engine_timer_remove(CgEngine *engine, guint id);
+/* adds an established IKE_SA to the (connection, peer identity) index */
+void cg_engine_peer_index_add(CgEngine *engine, CgIkeSa *ike);
 guint32 cg_engine_next_unique_id(CgEngine *engine);
 guint32 cg_engine_next_reqid(CgEngine *engine);
 void cg_engine_publish(CgEngine *engine, CgEventType type, CgIkeSa *ike, CgChildSa *child,
