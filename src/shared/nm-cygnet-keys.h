@@ -33,7 +33,7 @@
 #define NM_CYGNET_KEY_ENCAP              "encap"              /* boolean, force UDP encap */
 #define NM_CYGNET_KEY_MOBIKE             "mobike"             /* boolean */
 #define NM_CYGNET_KEY_DATAPLANE          "dataplane"          /* NM_CYGNET_DATAPLANE_* */
-#define NM_CYGNET_KEY_MTU                "mtu"                /* tunnel device MTU */
+#define NM_CYGNET_KEY_MTU                "mtu"                /* tunnel MTU; unset: uesp sizes it */
 #define NM_CYGNET_KEY_PSK_FLAGS          "psk-flags"          /* NMSettingSecretFlags of "psk" */
 
 /* Every vpn.data key, for building a table: { NM_CYGNET_DATA_KEYS, NULL }.
@@ -72,5 +72,4 @@
 /* ---- defaults ---------------------------------------------------------- */
 
 #define NM_CYGNET_DEFAULT_PORT      500
-#define NM_CYGNET_DEFAULT_MTU       1400
 #define NM_CYGNET_DEFAULT_DPD_DELAY "30s"
