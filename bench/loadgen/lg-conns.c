@@ -15,7 +15,8 @@ typedef struct {
     guint32 net_hosts;      /* usable host addresses in it */
 } SharedParts;
 
-static void shared_parts_clear(SharedParts *s)
+static void
+shared_parts_clear(SharedParts *s)
 {
     g_clear_pointer(&s->ike_proposals, g_array_unref);
     g_clear_pointer(&s->esp_proposals, g_array_unref);
@@ -23,13 +24,15 @@ static void shared_parts_clear(SharedParts *s)
     g_clear_pointer(&s->psk, g_bytes_unref);
 }
 
-const char *lg_conn_name(guint index, char *buf, gsize buf_len)
+const char *
+lg_conn_name(guint index, char *buf, gsize buf_len)
 {
     g_snprintf(buf, buf_len, "lg%u", index);
     return buf;
 }
 
-static gboolean parse_local_net(const char *text, SharedParts *s, GError **error)
+static gboolean
+parse_local_net(const char *text, SharedParts *s, GError **error)
 {
     g_autoptr(GInetAddressMask) mask = g_inet_address_mask_new_from_string(text, error);
     if (!mask) {
@@ -54,7 +57,8 @@ static gboolean parse_local_net(const char *text, SharedParts *s, GError **error
     return TRUE;
 }
 
-static gboolean build_shared(const LgOptions *o, SharedParts *s, GError **error)
+static gboolean
+build_shared(const LgOptions *o, SharedParts *s, GError **error)
 {
     s->ike_proposals = cg_proposal_list_parse(o->ike_proposal, CG_PROTO_IKE, error);
     if (!s->ike_proposals) {
@@ -76,7 +80,8 @@ static gboolean build_shared(const LgOptions *o, SharedParts *s, GError **error)
 }
 
 /* TSi of identity `index`: one address of --local-net (wrapping round). */
-static GArray *local_ts_for(const SharedParts *s, guint index, GError **error)
+static GArray *
+local_ts_for(const SharedParts *s, guint index, GError **error)
 {
     guint32 host = s->net_host_order + (index % s->net_hosts);
     char text[16]; /* "255.255.255.255" */
@@ -85,15 +90,16 @@ static GArray *local_ts_for(const SharedParts *s, guint index, GError **error)
     return cg_ts_list_parse(text, error);
 }
 
-static CgConnConfig *conn_for(const LgOptions *o, const SharedParts *s, guint index,
-                              GError **error)
+static CgConnConfig *
+conn_for(const LgOptions *o, const SharedParts *s, guint index, GError **error)
 {
     char name[32];
     g_autoptr(CgConnConfig) c = cg_conn_config_new(lg_conn_name(index, name, sizeof(name)));
     c->local_addr = g_strdup(o->local_addr);
     c->remote_addr = g_strdup(o->remote_addr);
     c->remote_port = (guint16)o->remote_port;
-    c->local_port = (guint16)o->local_port;
+    if (o->local_port)
+        c->local_port = (guint16)o->local_port; /* else the default; the engine binds */
 
     g_autofree char *id = g_strdup_printf("lg-%07u@loadgen.bench", index);
     cg_identity_clear(&c->local_id);
@@ -122,9 +128,10 @@ static CgConnConfig *conn_for(const LgOptions *o, const SharedParts *s, guint in
     return g_steal_pointer(&c);
 }
 
-gboolean lg_conns_load(CgEngine *engine, const LgOptions *opts, guint n_ids, GError **error)
+gboolean
+lg_conns_load(CgEngine *engine, const LgOptions *opts, guint n_ids, GError **error)
 {
-    SharedParts shared = {0};
+    SharedParts shared = { 0 };
     gboolean ok = build_shared(opts, &shared, error);
     for (guint i = 0; ok && i < n_ids; i++) {
         g_autoptr(CgConnConfig) c = conn_for(opts, &shared, i, error);

@@ -7,10 +7,10 @@
 G_BEGIN_DECLS
 
 typedef struct {
-    const char *kind;     /* "result" (after the run), "status" (SIGUSR1), "final" */
-    double cpu_s;         /* the load generator's own CPU time, user + system */
-    double wall_s;        /* wall time since the first initiate */
-    guint64 up_now;       /* IKE_SAs up at this moment */
+    const char *kind; /* "result" (after the run), "status" (SIGUSR1), "final" */
+    double cpu_s;     /* the load generator's own CPU time, user + system */
+    double wall_s;    /* wall time since the first initiate */
+    guint64 up_now;   /* IKE_SAs up at this moment */
     guint64 in_flight;
     guint n_ids;
 } LgReportExtra;

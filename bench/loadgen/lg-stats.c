@@ -1,36 +1,41 @@
 /* lg-stats.c: counters, rates and latency percentiles of a load run. */
 #include "lg-stats.h"
 
-void lg_stats_init(LgStats *s)
+void
+lg_stats_init(LgStats *s)
 {
-    *s = (LgStats){0};
+    *s = (LgStats){ 0 };
     s->up_times_us = g_array_new(FALSE, FALSE, sizeof(gint64));
     s->latencies_us = g_array_new(FALSE, FALSE, sizeof(gint64));
     s->failure_reasons = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
-void lg_stats_clear(LgStats *s)
+void
+lg_stats_clear(LgStats *s)
 {
     g_clear_pointer(&s->up_times_us, g_array_unref);
     g_clear_pointer(&s->latencies_us, g_array_unref);
     g_clear_pointer(&s->failure_reasons, g_hash_table_unref);
 }
 
-void lg_stats_count_reason(LgStats *s, const char *reason)
+void
+lg_stats_count_reason(LgStats *s, const char *reason)
 {
     gpointer old = g_hash_table_lookup(s->failure_reasons, reason);
     g_hash_table_replace(s->failure_reasons, g_strdup(reason),
                          GUINT_TO_POINTER(GPOINTER_TO_UINT(old) + 1));
 }
 
-static int compare_gint64(gconstpointer a, gconstpointer b)
+static int
+compare_gint64(gconstpointer a, gconstpointer b)
 {
     gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
     return x < y ? -1 : x > y;
 }
 
 /* Nearest-rank percentile of a sorted array, in ms. */
-static double percentile_ms(const GArray *sorted_us, double fraction)
+static double
+percentile_ms(const GArray *sorted_us, double fraction)
 {
     if (!sorted_us->len)
         return 0.0;
@@ -42,9 +47,10 @@ static double percentile_ms(const GArray *sorted_us, double fraction)
     return g_array_index(sorted_us, gint64, rank - 1) / 1000.0;
 }
 
-void lg_stats_figures(const LgStats *s, double steady_from, double steady_to, LgFigures *out)
+void
+lg_stats_figures(const LgStats *s, double steady_from, double steady_to, LgFigures *out)
 {
-    *out = (LgFigures){0};
+    *out = (LgFigures){ 0 };
     guint n = s->up_times_us->len;
     if (n == 0)
         return;
