@@ -59,6 +59,15 @@ assert_match "banner" 'IKEv2 with gw\.test \(10\.80\.0\.1\): IKE aes256gcm16-prf
     "$(nm_field corp VPN.BANNER)"
 assert_eq "one service process" 1 "$(nm_service_pids | wc -l)"
 
+# --- the admin's view: cygnetctl on the service's own control socket ------
+cygnetctl="$(readlink -f "$(dirname "$CYGNETD")/../cygnetctl/cygnetctl")"
+sock="$(nm_exec sh -c 'ls /run/cygnet/nm-*.sock 2>/dev/null' | head -n1)"
+[ -n "$sock" ] || fail "the service serves no control socket under /run/cygnet"
+sas="$(nm_exec "$cygnetctl" --socket "$sock" --json list-sas)" ||
+    fail "cygnetctl could not list the service's SAs"
+assert_match "cygnetctl sees the VPN's IKE_SA established" '"state" *: *"established"' "$sas"
+assert_match "cygnetctl sees the virtual IP" '"10\.3\.0\.[0-9]+"' "$sas"
+
 # --- packets, when both sides have a data plane ----------------------------
 client_dp="$(nm_service_dataplane)"
 gateway_dp="$(sed -nE 's/.*engine listening on .*, ([a-z]+) data plane.*/\1/p' "$(cg_log gw)" | tail -n1)"

@@ -448,6 +448,12 @@ void cg_engine_free(CgEngine *engine)
     g_free(engine);
 }
 
+const char *cg_engine_get_tunnel_ifname(CgEngine *engine)
+{
+    CgKernel *k = engine->kernel;
+    return k->ops->tunnel_ifname ? k->ops->tunnel_ifname(k) : NULL;
+}
+
 guint16 cg_engine_get_ike_port(CgEngine *engine)
 {
     return cg_net_ike_port(engine->net);

@@ -172,6 +172,10 @@ CgEngine *cg_engine_new(const CgEngineOptions *opts, GError **error);
 void cg_engine_free(CgEngine *engine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgEngine, cg_engine_free)
 
+/* The data plane's tunnel device (uesp: its TUN), or NULL when the
+ * backend has none (xfrm, log). */
+const char *cg_engine_get_tunnel_ifname(CgEngine *engine);
+
 /* The ports actually bound (useful with port 0). */
 guint16 cg_engine_get_ike_port(CgEngine *engine);
 guint16 cg_engine_get_natt_port(CgEngine *engine);
