@@ -1,0 +1,52 @@
+/* nm-cygnet-editor.h: the Cygnet VPN editor (NMVpnEditor), built twice
+ * from the same source: for GTK 3 and, with CG_GTK4 defined, for GTK 4.
+ * The few calls that differ between the two are the macros below. */
+#pragma once
+
+#include <NetworkManager.h>
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#ifdef CG_GTK4
+#define cg_entry_get_text(e)      gtk_editable_get_text(GTK_EDITABLE(e))
+#define cg_entry_set_text(e, t)   gtk_editable_set_text(GTK_EDITABLE(e), (t))
+#define cg_check_get(w)           gtk_check_button_get_active(GTK_CHECK_BUTTON(w))
+#define cg_check_set(w, v)        gtk_check_button_set_active(GTK_CHECK_BUTTON(w), (v))
+#define cg_builder_ids(ids)       (ids)
+#define cg_add_css_class(w, c)    gtk_widget_add_css_class((w), (c))
+#define cg_remove_css_class(w, c) gtk_widget_remove_css_class((w), (c))
+#else
+#define cg_entry_get_text(e)    gtk_entry_get_text(GTK_ENTRY(e))
+#define cg_entry_set_text(e, t) gtk_entry_set_text(GTK_ENTRY(e), (t))
+#define cg_check_get(w)         gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w))
+#define cg_check_set(w, v)      gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(w), (v))
+#define cg_builder_ids(ids)     ((char **)(ids))
+#define cg_add_css_class(w, c)  gtk_style_context_add_class(gtk_widget_get_style_context(w), (c))
+#define cg_remove_css_class(w, c)                                                                  \
+    gtk_style_context_remove_class(gtk_widget_get_style_context(w), (c))
+#endif
+
+#define CG_EDITOR_RESOURCE "/io/cygnet/editor/nm-cygnet-editor.ui"
+
+/* Shows (message != NULL) or clears an entry's inline error: the red
+ * style, a warning icon with the message as its tooltip. */
+void cg_editor_mark_entry(GtkWidget *entry, const char *message);
+
+/* ---- the Advanced dialog (nm-cygnet-editor-advanced.c) ---------------- */
+
+/* The vpn.data keys the Advanced dialog edits, NULL-ended. */
+const char *const *cg_advanced_keys(void);
+
+typedef struct CgAdvanced CgAdvanced;
+
+/* values: key -> value of the keys above, the dialog's starting point; it
+ * is updated when the user presses OK. changed is called then. */
+CgAdvanced *cg_advanced_new(GHashTable *values, GCallback changed, gpointer changed_data);
+void cg_advanced_free(CgAdvanced *advanced);
+/* Opens the dialog over parent (may be NULL). */
+void cg_advanced_open(CgAdvanced *advanced, GtkWidget *parent);
+/* The dialog, once opened (tests drive it). */
+GtkWidget *cg_advanced_get_dialog(CgAdvanced *advanced);
+
+G_END_DECLS
