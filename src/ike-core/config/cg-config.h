@@ -129,6 +129,15 @@ typedef enum {
     CG_AUTH_BY_EAP = 3,
 } CgAuthBy;
 
+/* EAP methods (IANA "EAP Method Types"), for auth=eap-* */
+typedef enum {
+    CG_EAP_ANY = 0, /* client: whatever the server proposes that we support */
+    CG_EAP_IDENTITY = 1,
+    CG_EAP_NAK = 3,
+    CG_EAP_TLS = 13,       /* RFC 5216 */
+    CG_EAP_MSCHAPV2 = 26,  /* RFC 2759 inside EAP */
+} CgEapMethod;
+
 typedef enum {
     CG_MODE_TUNNEL = 0,
     CG_MODE_TRANSPORT = 1,
@@ -194,6 +203,32 @@ typedef struct {
     CgStartAction start_action;
     char *log_file;  /* per-connection log file, or NULL */
     char *dataplane; /* "auto", "xfrm", "uesp", "log"; NULL = global */
+
+    /* ---- certificates, EAP, fragmentation (auth/, sa/cg-fragment.c) ---- */
+    guint8 local_eap;         /* CgEapMethod we run as client (local_auth EAP) */
+    guint8 remote_eap;        /* CgEapMethod we demand as server (remote_auth EAP); ANY = MSCHAPv2 */
+    char *cert;               /* our certificate file, PEM or DER; CA certificates after it
+                               * in the same file are sent as intermediates */
+    char *cert_nickname;      /* or: our certificate in the NSS database / on a token */
+    char *key;                /* our private key file; NULL: the key of cert in NSS / on a token */
+    char *pkcs12;             /* or: certificate and key in one PKCS#12 file */
+    char *pkcs11_module;      /* a PKCS#11 module (smartcard, SoftHSM) to load for the token */
+    GBytes *key_secret;       /* token PIN or PKCS#12 password; NULL: the secrets store */
+    GPtrArray *cacerts;       /* char*: files of trusted CA certificates; never NULL; empty =
+                               * the NSS database's trust settings */
+    GPtrArray *crls;          /* char*: CRL files checked for the peer's path; never NULL */
+    char *remote_cert;        /* the peer's certificate, pinned: no CA needed */
+    gboolean rsa_pss;         /* sign with RSASSA-PSS where RFC 7427 allows (default no) */
+    gboolean send_certreq;    /* send CERTREQ for our CAs (default yes) */
+    char *eap_identity;       /* our EAP identity (client); NULL: our IKE identity */
+    GBytes *eap_password;     /* EAP-MSCHAPv2 password (client); NULL: the secrets store */
+    gboolean eap_only;        /* RFC 5998: ask for (client) / allow (server) EAP-only */
+    gboolean fragmentation;   /* RFC 7383 IKE fragmentation (default yes) */
+    guint fragment_size;      /* largest IP datagram of an IKE fragment; default 1280 */
+    /* Loaded credentials, filled by auth/ on first use (main context);
+     * the config is otherwise unchanged once handed to the engine. */
+    gpointer auth_cache;
+    GDestroyNotify auth_cache_free;
 } CgConnConfig;
 
 CgConnConfig *cg_conn_config_new(const char *name); /* all defaults set */

@@ -15,6 +15,8 @@ G_DEFINE_QUARK(cg - config - error - quark, cg_config_error)
 #define DEFAULT_RETRANSMIT_BASE       1.8
 #define DEFAULT_RETRANSMIT_TRIES      5
 #define MAX_RETRANSMIT_TRIES          20
+#define DEFAULT_FRAGMENT_SIZE         1280 /* RFC 7383 2.5.1: fits IPv6's minimum MTU */
+#define MIN_FRAGMENT_SIZE             576  /* IPv4's minimum reassembly size */
 
 static GArray *
 ts_list_dynamic(void)
@@ -77,6 +79,11 @@ cg_conn_config_new(const char *name)
     c->mobike = TRUE;
     c->unique_ids = TRUE;
     c->start_action = CG_START_NONE;
+    c->cacerts = g_ptr_array_new_with_free_func(g_free);
+    c->crls = g_ptr_array_new_with_free_func(g_free);
+    c->send_certreq = TRUE;
+    c->fragmentation = TRUE;
+    c->fragment_size = DEFAULT_FRAGMENT_SIZE;
     return c;
 }
 
@@ -107,6 +114,19 @@ cg_conn_config_unref(CgConnConfig *c)
     g_clear_pointer(&c->split_include, g_ptr_array_unref);
     g_free(c->log_file);
     g_free(c->dataplane);
+    if (c->auth_cache && c->auth_cache_free)
+        c->auth_cache_free(c->auth_cache);
+    g_free(c->cert);
+    g_free(c->cert_nickname);
+    g_free(c->key);
+    g_free(c->pkcs12);
+    g_free(c->pkcs11_module);
+    g_clear_pointer(&c->key_secret, g_bytes_unref); /* its creator's free func wipes it */
+    g_clear_pointer(&c->cacerts, g_ptr_array_unref);
+    g_clear_pointer(&c->crls, g_ptr_array_unref);
+    g_free(c->remote_cert);
+    g_free(c->eap_identity);
+    g_clear_pointer(&c->eap_password, g_bytes_unref);
     g_free(c);
 }
 
@@ -219,6 +239,42 @@ auth_valid(CgAuthBy auth)
     return auth == CG_AUTH_BY_PSK || auth == CG_AUTH_BY_PUBKEY || auth == CG_AUTH_BY_EAP;
 }
 
+static gboolean
+eap_method_valid(guint8 method)
+{
+    return method == CG_EAP_ANY || method == CG_EAP_MSCHAPV2 || method == CG_EAP_TLS;
+}
+
+/* Certificates, keys, EAP: what can be checked without reading files. */
+static gboolean
+credentials_valid(const CgConnConfig *c, GError **error)
+{
+    if (!eap_method_valid(c->local_eap))
+        return fail(error, CG_CONFIG_ERROR_INVALID, "key 'auth': unknown EAP method %u",
+                    c->local_eap);
+    if (!eap_method_valid(c->remote_eap))
+        return fail(error, CG_CONFIG_ERROR_INVALID, "key 'remote-auth': unknown EAP method %u",
+                    c->remote_eap);
+    guint sources = (c->cert != NULL) + (c->cert_nickname != NULL) + (c->pkcs12 != NULL);
+    if (sources > 1)
+        return fail(error, CG_CONFIG_ERROR_INVALID,
+                    "keys 'cert', 'cert-nickname' and 'pkcs12' exclude each other");
+    if (c->key != NULL && c->cert == NULL)
+        return fail(error, CG_CONFIG_ERROR_MISSING, "key 'key': needs 'cert' as well");
+    if (c->local_auth == CG_AUTH_BY_EAP && c->local_eap == CG_EAP_TLS && sources == 0)
+        return fail(error, CG_CONFIG_ERROR_MISSING,
+                    "key 'auth': eap-tls needs our certificate ('cert', 'cert-nickname' or "
+                    "'pkcs12')");
+    if (c->eap_only && c->local_auth != CG_AUTH_BY_EAP && c->remote_auth != CG_AUTH_BY_EAP)
+        return fail(error, CG_CONFIG_ERROR_INVALID,
+                    "key 'eap-only': needs EAP on one side (auth=eap-* or remote-auth=eap-*)");
+    if (c->fragment_size < MIN_FRAGMENT_SIZE || c->fragment_size > 65535)
+        return fail(error, CG_CONFIG_ERROR_INVALID,
+                    "key 'fragment-size': %u is out of range (%d..65535)", c->fragment_size,
+                    MIN_FRAGMENT_SIZE);
+    return TRUE;
+}
+
 gboolean
 cg_conn_config_validate(const CgConnConfig *c, GError **error)
 {
@@ -241,6 +297,8 @@ cg_conn_config_validate(const CgConnConfig *c, GError **error)
     if (!auth_valid(c->remote_auth))
         return fail(error, CG_CONFIG_ERROR_INVALID, "key 'remote-auth': unknown method %d",
                     c->remote_auth);
+    if (!credentials_valid(c, error))
+        return FALSE;
     if (!proposals_valid(c->ike_proposals, CG_PROTO_IKE, "ike", error))
         return FALSE;
     if (!children_valid(c, error))

@@ -5,6 +5,7 @@
 
 #include "engine/cg-timerq.h"
 #include "net/cg-net.h"
+#include "net/cg-netmon.h"
 #include "sa/cg-sa-private.h"
 
 G_DEFINE_QUARK(cg-engine-error-quark, cg_engine_error)
@@ -51,6 +52,7 @@ struct CgEngine {
 
     GCancellable *cancellable; /* pending name lookups */
     CgTimerQueue *timers;      /* every SA timer */
+    CgNetmon *netmon;          /* links, addresses, routes, resumes (sa/cg-mobike.c acts) */
     GHashTable *by_peer;       /* "conn|type|id" -> GPtrArray of established CgIkeSa* */
     CgEngineStats stats;
 };
@@ -271,6 +273,18 @@ static void on_kernel_acquire(gpointer user_data, guint32 reqid, const CgTraffic
     cg_debug(NULL, "acquire for reqid %u ignored (no trap policies installed)", reqid);
 }
 
+/* ---- the host's network (net/cg-netmon.c, sa/cg-mobike.c) ------------------ */
+
+static void on_network_changed(gpointer user_data)
+{
+    cg_engine_network_changed(user_data);
+}
+
+static void on_resumed(gpointer user_data)
+{
+    cg_engine_resumed(user_data);
+}
+
 /* ---- crypto worker pool ------------------------------------------------ */
 
 typedef struct {
@@ -389,6 +403,11 @@ CgEngine *cg_engine_new(const CgEngineOptions *opts, GError **error)
         !engine->kernel->ops->attach_net(engine->kernel, engine->net, error))
         return NULL;
 
+    g_autoptr(GError) netmon_error = NULL;
+    engine->netmon = cg_netmon_new(on_network_changed, on_resumed, engine, &netmon_error);
+    if (!engine->netmon)
+        cg_warn(NULL, "not watching address changes: %s", netmon_error->message);
+
     guint workers = engine->opts.crypto_workers;
     if (workers == 0)
         workers = g_get_num_processors();
@@ -413,6 +432,7 @@ void cg_engine_free(CgEngine *engine)
         g_cancellable_cancel(engine->cancellable);
         g_clear_object(&engine->cancellable);
     }
+    g_clear_pointer(&engine->netmon, cg_netmon_free);
     /* Workers may still post results: finish them first. */
     if (engine->crypto_pool) {
         g_thread_pool_free(engine->crypto_pool, FALSE, TRUE);
@@ -484,6 +504,19 @@ CgDh *cg_engine_loadgen_dh(CgEngine *engine, guint16 group)
 guint16 cg_engine_natt_port(CgEngine *engine)
 {
     return cg_net_natt_port(engine->net);
+}
+
+/* Routed like the IKE sockets: with their firewall mark (uesp marks them
+ * to bypass its tunnel). */
+GInetAddress *cg_engine_route_source(CgEngine *engine, GInetAddress *remote, GError **error)
+{
+    int family = g_inet_address_get_family(remote) == G_SOCKET_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+    int fd = cg_net_fd(engine->net, family, FALSE);
+    guint32 mark = 0;
+    socklen_t len = sizeof(mark);
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_MARK, &mark, &len) < 0)
+        mark = 0;
+    return cg_netmon_route_source(remote, mark, error);
 }
 
 CgKernel *cg_engine_kernel(CgEngine *engine)

@@ -221,6 +221,19 @@ GPtrArray *cg_engine_list_sas(CgEngine *engine, const char *conn_prefix);
 /* One IKE_SA's snapshot (owned by the caller), or NULL when it is gone. */
 CgIkeSnapshot *cg_engine_get_sa(CgEngine *engine, guint32 ike_unique_id);
 
+/* Address changes (sa/cg-mobike.c). The engine watches rtnetlink and the
+ * clocks itself; these let a caller that knows better say so at once.
+ * network_changed: re-check the path of every IKE_SA we initiated; one
+ * whose route to the peer now leaves from another address moves there
+ * (MOBIKE, RFC 4555) or, when the peer lacks MOBIKE, is re-established
+ * from there (IKE_REKEYED old -> new). resumed: the host woke up from
+ * suspend: the same, then a liveness check on every IKE_SA right away. */
+void cg_engine_network_changed(CgEngine *engine);
+void cg_engine_resumed(CgEngine *engine);
+/* Moves one IKE_SA we initiated to local_addr (tests, admins). */
+gboolean cg_engine_migrate_ike(CgEngine *engine, guint32 ike_unique_id, const char *local_addr,
+                               GError **error);
+
 guint cg_engine_subscribe(CgEngine *engine, CgEventFunc func, gpointer user_data);
 void cg_engine_unsubscribe(CgEngine *engine, guint subscription_id);
 

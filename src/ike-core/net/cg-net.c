@@ -10,36 +10,16 @@
 #include <glib-unix.h>
 
 #include "log/cg-log.h"
+#include "net/cg-net-private.h"
 
-#define CG_NET_MAX_DATAGRAM 65536
-/* RFC 3948 2.2: IKE on port 4500 starts with four zero octets */
-#define NON_ESP_MARKER_LEN 4
-
-typedef struct {
-    CgNet *net;
-    int fd;
-    int family;
-    gboolean natt;
-    guint source_id;
-} CgNetSocket;
-
-struct CgNet {
-    CgNetSocket sockets[4]; /* v4 ike, v4 natt, v6 ike, v6 natt */
-    guint n_sockets;
-    guint16 ike_port;
-    guint16 natt_port;
-    CgNetIkeFunc ike_func;
-    CgNetEspFunc esp_func;
-    gpointer user_data;
-    guint8 *rx_buf;
-};
-
-static GSocketAddress *sockaddr_to_g(const struct sockaddr_storage *ss, socklen_t len)
+static GSocketAddress *
+sockaddr_to_g(const struct sockaddr_storage *ss, socklen_t len)
 {
     return g_socket_address_new_from_native((gpointer)ss, len);
 }
 
-static gboolean g_to_sockaddr(GSocketAddress *a, struct sockaddr_storage *ss, socklen_t *len)
+static gboolean
+g_to_sockaddr(GSocketAddress *a, struct sockaddr_storage *ss, socklen_t *len)
 {
     gssize n = g_socket_address_get_native_size(a);
     if (n <= 0 || (gsize)n > sizeof(*ss))
@@ -50,31 +30,36 @@ static gboolean g_to_sockaddr(GSocketAddress *a, struct sockaddr_storage *ss, so
     return TRUE;
 }
 
-GInetAddress *cg_sockaddr_inet(GSocketAddress *a)
+GInetAddress *
+cg_sockaddr_inet(GSocketAddress *a)
 {
     return g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(a));
 }
 
-guint16 cg_sockaddr_port(GSocketAddress *a)
+guint16
+cg_sockaddr_port(GSocketAddress *a)
 {
     return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(a));
 }
 
-int cg_sockaddr_family(GSocketAddress *a)
+int
+cg_sockaddr_family(GSocketAddress *a)
 {
     return g_inet_address_get_family(cg_sockaddr_inet(a)) == G_SOCKET_FAMILY_IPV6 ? AF_INET6
                                                                                   : AF_INET;
 }
 
-gboolean cg_sockaddr_equal(GSocketAddress *a, GSocketAddress *b)
+gboolean
+cg_sockaddr_equal(GSocketAddress *a, GSocketAddress *b)
 {
     if (!a || !b)
         return a == b;
-    return cg_sockaddr_port(a) == cg_sockaddr_port(b) &&
-           g_inet_address_equal(cg_sockaddr_inet(a), cg_sockaddr_inet(b));
+    return cg_sockaddr_port(a) == cg_sockaddr_port(b)
+           && g_inet_address_equal(cg_sockaddr_inet(a), cg_sockaddr_inet(b));
 }
 
-char *cg_sockaddr_to_string(GSocketAddress *a)
+char *
+cg_sockaddr_to_string(GSocketAddress *a)
 {
     if (!a)
         return g_strdup("%any");
@@ -82,16 +67,16 @@ char *cg_sockaddr_to_string(GSocketAddress *a)
     return g_strdup_printf("%s[%u]", ip, cg_sockaddr_port(a));
 }
 
-static void handle_datagram(CgNetSocket *s, guint8 *buf, gsize len,
-                            const struct sockaddr_storage *from, socklen_t from_len,
-                            GInetAddress *local_ip)
+static void
+handle_datagram(CgNetSocket *s, guint8 *buf, gsize len, const struct sockaddr_storage *from,
+                socklen_t from_len, GInetAddress *local_ip)
 {
     CgNet *net = s->net;
     g_autoptr(GSocketAddress) remote = sockaddr_to_g(from, from_len);
     if (!remote)
         return;
-    g_autoptr(GSocketAddress) local =
-        g_inet_socket_address_new(local_ip, s->natt ? net->natt_port : net->ike_port);
+    g_autoptr(GSocketAddress) local
+        = g_inet_socket_address_new(local_ip, s->natt ? net->natt_port : net->ike_port);
 
     if (!s->natt) {
         net->ike_func(net->user_data, buf, len, local, remote, FALSE);
@@ -109,7 +94,24 @@ static void handle_datagram(CgNetSocket *s, guint8 *buf, gsize len,
         net->esp_func(net->user_data, buf, len, local, remote);
 }
 
-static gboolean on_readable(gint fd, GIOCondition cond, gpointer user_data)
+void
+cg_net_deliver_natt_ike(CgNet *net, int family, const guint8 *data, gsize len,
+                        const struct sockaddr_storage *from, socklen_t from_len,
+                        GInetAddress *local_ip)
+{
+    g_autoptr(GSocketAddress) remote = sockaddr_to_g(from, from_len);
+    if (!remote)
+        return;
+    g_autoptr(GInetAddress) any = NULL;
+    if (!local_ip)
+        local_ip = any = g_inet_address_new_any(family == AF_INET6 ? G_SOCKET_FAMILY_IPV6
+                                                                   : G_SOCKET_FAMILY_IPV4);
+    g_autoptr(GSocketAddress) local = g_inet_socket_address_new(local_ip, net->natt_port);
+    net->ike_func(net->user_data, data, len, local, remote, TRUE);
+}
+
+static gboolean
+on_readable(gint fd, GIOCondition cond, gpointer user_data)
 {
     CgNetSocket *s = user_data;
     CgNet *net = s->net;
@@ -118,7 +120,7 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer user_data)
     for (int batch = 0; batch < 64; batch++) {
         struct sockaddr_storage from;
         char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
-        struct iovec iov = {.iov_base = net->rx_buf, .iov_len = CG_NET_MAX_DATAGRAM};
+        struct iovec iov = { .iov_base = net->rx_buf, .iov_len = CG_NET_MAX_DATAGRAM };
         struct msghdr mh = {
             .msg_name = &from,
             .msg_namelen = sizeof(from),
@@ -159,8 +161,8 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer user_data)
     return G_SOURCE_CONTINUE;
 }
 
-static int open_socket(int family, const char *bind_address, guint16 port, guint16 *bound_port,
-                       GError **error)
+static int
+open_socket(int family, const char *bind_address, guint16 port, guint16 *bound_port, GError **error)
 {
     int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -179,7 +181,7 @@ static int open_socket(int family, const char *bind_address, guint16 port, guint
     int rcvbuf = 4 * 1024 * 1024;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 
-    struct sockaddr_storage ss = {0};
+    struct sockaddr_storage ss = { 0 };
     socklen_t slen;
     if (family == AF_INET) {
         struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
@@ -211,8 +213,9 @@ static int open_socket(int family, const char *bind_address, guint16 port, guint
     return fd;
 }
 
-static gboolean add_socket(CgNet *net, int family, gboolean natt, const char *bind_address,
-                           guint16 port, GError **error)
+static gboolean
+add_socket(CgNet *net, int family, gboolean natt, const char *bind_address, guint16 port,
+           GError **error)
 {
     guint16 bound = 0;
     int fd = open_socket(family, bind_address, port, &bound, error);
@@ -231,9 +234,9 @@ static gboolean add_socket(CgNet *net, int family, gboolean natt, const char *bi
     return TRUE;
 }
 
-CgNet *cg_net_new(const char *bind_address, guint16 ike_port, guint16 natt_port,
-                  CgNetIkeFunc ike_func, CgNetEspFunc esp_func, gpointer user_data,
-                  GError **error)
+CgNet *
+cg_net_new(const char *bind_address, guint16 ike_port, guint16 natt_port, CgNetIkeFunc ike_func,
+           CgNetEspFunc esp_func, gpointer user_data, GError **error)
 {
     CgNet *net = g_new0(CgNet, 1);
     net->ike_func = ike_func;
@@ -255,8 +258,8 @@ CgNet *cg_net_new(const char *bind_address, guint16 ike_port, guint16 natt_port,
     }
     /* With port 0 the v6 sockets must reuse the ports picked for v4. */
     if (want4) {
-        if (!add_socket(net, AF_INET, FALSE, bind_address, ike_port, error) ||
-            !add_socket(net, AF_INET, TRUE, bind_address, natt_port, error)) {
+        if (!add_socket(net, AF_INET, FALSE, bind_address, ike_port, error)
+            || !add_socket(net, AF_INET, TRUE, bind_address, natt_port, error)) {
             cg_net_free(net);
             return NULL;
         }
@@ -265,8 +268,8 @@ CgNet *cg_net_new(const char *bind_address, guint16 ike_port, guint16 natt_port,
     }
     if (want6) {
         g_autoptr(GError) v6_error = NULL;
-        if (!add_socket(net, AF_INET6, FALSE, bind_address, ike_port, &v6_error) ||
-            !add_socket(net, AF_INET6, TRUE, bind_address, natt_port, &v6_error)) {
+        if (!add_socket(net, AF_INET6, FALSE, bind_address, ike_port, &v6_error)
+            || !add_socket(net, AF_INET6, TRUE, bind_address, natt_port, &v6_error)) {
             if (!want4) {
                 g_propagate_error(error, g_steal_pointer(&v6_error));
                 cg_net_free(net);
@@ -279,10 +282,13 @@ CgNet *cg_net_new(const char *bind_address, guint16 ike_port, guint16 natt_port,
     return net;
 }
 
-void cg_net_free(CgNet *net)
+void
+cg_net_free(CgNet *net)
 {
     if (!net)
         return;
+    /* the thread reads the NAT-T sockets: stop it before they close */
+    g_clear_pointer(&net->esp_thread, cg_net_esp_thread_free);
     for (guint i = 0; i < net->n_sockets; i++) {
         if (net->sockets[i].source_id)
             g_source_remove(net->sockets[i].source_id);
@@ -292,17 +298,20 @@ void cg_net_free(CgNet *net)
     g_free(net);
 }
 
-guint16 cg_net_ike_port(CgNet *net)
+guint16
+cg_net_ike_port(CgNet *net)
 {
     return net->ike_port;
 }
 
-guint16 cg_net_natt_port(CgNet *net)
+guint16
+cg_net_natt_port(CgNet *net)
 {
     return net->natt_port;
 }
 
-int cg_net_fd(CgNet *net, int family, gboolean natt)
+int
+cg_net_fd(CgNet *net, int family, gboolean natt)
 {
     for (guint i = 0; i < net->n_sockets; i++)
         if (net->sockets[i].family == family && net->sockets[i].natt == natt)
@@ -310,9 +319,9 @@ int cg_net_fd(CgNet *net, int family, gboolean natt)
     return -1;
 }
 
-static gboolean send_from(CgNet *net, GSocketAddress *local, GSocketAddress *remote, gboolean natt,
-                          const guint8 *prefix, gsize prefix_len, const guint8 *data, gsize len,
-                          GError **error)
+static gboolean
+send_from(CgNet *net, GSocketAddress *local, GSocketAddress *remote, gboolean natt,
+          const guint8 *prefix, gsize prefix_len, const guint8 *data, gsize len, GError **error)
 {
     int family = cg_sockaddr_family(remote);
     int fd = cg_net_fd(net, family, natt);
@@ -328,10 +337,10 @@ static gboolean send_from(CgNet *net, GSocketAddress *local, GSocketAddress *rem
         return FALSE;
     }
     struct iovec iov[2] = {
-        {.iov_base = (void *)prefix, .iov_len = prefix_len},
-        {.iov_base = (void *)data, .iov_len = len},
+        { .iov_base = (void *)prefix, .iov_len = prefix_len },
+        { .iov_base = (void *)data, .iov_len = len },
     };
-    char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))] = {0};
+    char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))] = { 0 };
     struct msghdr mh = {
         .msg_name = &to,
         .msg_namelen = to_len,
@@ -339,8 +348,7 @@ static gboolean send_from(CgNet *net, GSocketAddress *local, GSocketAddress *rem
         .msg_iovlen = prefix_len ? 2 : 1,
     };
     GInetAddress *src = local ? cg_sockaddr_inet(local) : NULL;
-    if (src && !g_inet_address_get_is_any(src) &&
-        cg_sockaddr_family(local) == family) {
+    if (src && !g_inet_address_get_is_any(src) && cg_sockaddr_family(local) == family) {
         mh.msg_control = cbuf;
         struct cmsghdr *c;
         if (family == AF_INET) {
@@ -349,7 +357,7 @@ static gboolean send_from(CgNet *net, GSocketAddress *local, GSocketAddress *rem
             c->cmsg_level = IPPROTO_IP;
             c->cmsg_type = IP_PKTINFO;
             c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-            struct in_pktinfo pi = {0};
+            struct in_pktinfo pi = { 0 };
             memcpy(&pi.ipi_spec_dst, g_inet_address_to_bytes(src), 4);
             memcpy(CMSG_DATA(c), &pi, sizeof(pi));
         } else {
@@ -358,7 +366,7 @@ static gboolean send_from(CgNet *net, GSocketAddress *local, GSocketAddress *rem
             c->cmsg_level = IPPROTO_IPV6;
             c->cmsg_type = IPV6_PKTINFO;
             c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-            struct in6_pktinfo pi = {0};
+            struct in6_pktinfo pi = { 0 };
             memcpy(&pi.ipi6_addr, g_inet_address_to_bytes(src), 16);
             memcpy(CMSG_DATA(c), &pi, sizeof(pi));
         }
@@ -371,21 +379,24 @@ static gboolean send_from(CgNet *net, GSocketAddress *local, GSocketAddress *rem
     return TRUE;
 }
 
-gboolean cg_net_send_ike(CgNet *net, GSocketAddress *local, GSocketAddress *remote, gboolean natt,
-                         const guint8 *data, gsize len, GError **error)
+gboolean
+cg_net_send_ike(CgNet *net, GSocketAddress *local, GSocketAddress *remote, gboolean natt,
+                const guint8 *data, gsize len, GError **error)
 {
-    static const guint8 marker[NON_ESP_MARKER_LEN] = {0};
+    static const guint8 marker[NON_ESP_MARKER_LEN] = { 0 };
     return send_from(net, local, remote, natt, marker, natt ? NON_ESP_MARKER_LEN : 0, data, len,
                      error);
 }
 
-gboolean cg_net_send_natt_raw(CgNet *net, GSocketAddress *local, GSocketAddress *remote,
-                              const guint8 *data, gsize len, GError **error)
+gboolean
+cg_net_send_natt_raw(CgNet *net, GSocketAddress *local, GSocketAddress *remote, const guint8 *data,
+                     gsize len, GError **error)
 {
     return send_from(net, local, remote, TRUE, NULL, 0, data, len, error);
 }
 
-GInetAddress *cg_net_route_source(GInetAddress *remote, GError **error)
+GInetAddress *
+cg_net_route_source(GInetAddress *remote, GError **error)
 {
     int family = g_inet_address_get_family(remote) == G_SOCKET_FAMILY_IPV6 ? AF_INET6 : AF_INET;
     int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);

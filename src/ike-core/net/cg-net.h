@@ -5,6 +5,7 @@
 
 #include <glib.h>
 #include <gio/gio.h>
+#include <sys/socket.h>
 
 G_BEGIN_DECLS
 
@@ -20,8 +21,7 @@ typedef void (*CgNetEspFunc)(gpointer user_data, const guint8 *data, gsize len,
 /* Binds UDP ike_port and natt_port (0 = any free port) on bind_address
  * (NULL = every IPv4 and IPv6 address). */
 CgNet *cg_net_new(const char *bind_address, guint16 ike_port, guint16 natt_port,
-                  CgNetIkeFunc ike_func, CgNetEspFunc esp_func, gpointer user_data,
-                  GError **error);
+                  CgNetIkeFunc ike_func, CgNetEspFunc esp_func, gpointer user_data, GError **error);
 void cg_net_free(CgNet *net);
 
 guint16 cg_net_ike_port(CgNet *net);
@@ -37,6 +37,38 @@ gboolean cg_net_send_ike(CgNet *net, GSocketAddress *local, GSocketAddress *remo
  * NAT-T socket, without the marker. */
 gboolean cg_net_send_natt_raw(CgNet *net, GSocketAddress *local, GSocketAddress *remote,
                               const guint8 *data, gsize len, GError **error);
+
+/* ---- the ESP receive thread (user-space ESP) ---------------------------- */
+
+/* One ESP-in-UDP packet, from the SPI on. The consumer may change the
+ * bytes (decrypt in place); they are valid until it returns. */
+typedef struct {
+    guint8 *data;
+    gsize len;
+    const struct sockaddr *from;
+    socklen_t from_len;
+} CgNetEspPacket;
+
+/* Runs on the receive thread, once per batch. */
+typedef void (*CgNetEspBatchFunc)(gpointer user_data, CgNetEspPacket *pkts, guint n_pkts);
+
+typedef struct {
+    guint64 datagrams;  /* UDP datagrams read (GRO segments counted singly) */
+    guint64 esp;        /* handed to the consumer */
+    guint64 ike;        /* IKE behind the marker, queued to the main context */
+    guint64 keepalives; /* RFC 3948 2.3 */
+    guint64 dropped;    /* truncated, or IKE queue full */
+} CgNetEspStats;
+
+/* Moves the NAT-T sockets off the main context onto a receive thread that
+ * reads them in batches (recvmmsg, UDP GRO): ESP goes to func on that
+ * thread, IKE messages still reach ike_func on the main context (in
+ * order, through a bounded queue), keepalives are dropped. Call from the
+ * main context, at most once; cg_net_free stops the thread. */
+gboolean cg_net_start_esp_thread(CgNet *net, CgNetEspBatchFunc func, gpointer user_data,
+                                 GError **error);
+/* Zeros before the thread started. Any thread. */
+void cg_net_get_esp_stats(CgNet *net, CgNetEspStats *out);
 
 /* The source address the kernel would use to reach `remote` (routing
  * lookup by connecting a throwaway UDP socket). */

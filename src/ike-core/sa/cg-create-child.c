@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "net/cg-net.h"
+#include "sa/cg-fragment.h"
 
 #define NONCE_LEN             32
 #define TEMP_FAILURE_RETRY_MS 2000
@@ -272,6 +273,8 @@ rekeyed_ike_new(CgIkeSa *old, gboolean we_initiated, const guint8 spi_i[8], cons
     n->local_id.data = old->local_id.data ? g_bytes_ref(old->local_id.data) : NULL;
     n->peer_id.type = old->peer_id.type;
     n->peer_id.data = old->peer_id.data ? g_bytes_ref(old->peer_id.data) : NULL;
+    /* RFC 7383 2.5.3: fragmentation support carries over to the new SA */
+    cg_fragment_inherit(old, n);
     n->state = CG_IKE_STATE_ESTABLISHED;
     n->established_at = g_get_real_time();
     n->published_up = TRUE;

@@ -160,6 +160,7 @@ cg_ike_sa_free(CgIkeSa *ike)
     cg_memzero(&ike->keys, sizeof(ike->keys));
     cg_auth_state_free(ike->auth);
     cg_fragment_state_free(ike->frag);
+    cg_mobike_sa_free(ike);
     cg_conn_config_unref(ike->config);
     g_free(ike->log_name);
     g_free(ike);
@@ -197,6 +198,7 @@ cg_ike_sa_destroy(CgIkeSa *ike, CgReason reason, const char *message)
     CgEngine *engine = ike->engine;
     ike->down_reason = reason;
     cancel_timers(ike);
+    cg_mobike_sa_destroyed(ike);
 
     /* children first, so listeners see CHILD_DOWN before IKE_DOWN */
     while (ike->children->len) {
@@ -452,6 +454,8 @@ start_exchange(CgIkeSa *ike, CgExchange *x)
         case CG_X_DELETE_CHILD:
         case CG_X_DELETE_IKE:
         case CG_X_DPD:
+        case CG_X_UPDATE_ADDRESSES:
+        case CG_X_ROUTABILITY:
             cg_informational_send(ike, x);
             break;
     }
@@ -722,6 +726,7 @@ update_addresses(CgIkeSa *ike, GSocketAddress *local, GSocketAddress *remote, gb
         g_autofree char *to = cg_sockaddr_to_string(remote);
         cg_ike_sa_log(ike, CG_LOG_INFO, "peer address changed from %s to %s", from, to);
         g_set_object(&ike->remote, remote);
+        cg_mobike_peer_moved(ike); /* the CHILD_SAs follow */
     }
     if (!cg_sockaddr_equal(ike->local, local)
         && !g_inet_address_get_is_any(cg_sockaddr_inet(local)))
@@ -791,10 +796,12 @@ process_request(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw
         return;
     }
     cg_ike_sa_note_alive(ike);
-    update_addresses(ike, local, remote, natt);
+    if (!cg_mobike_on_message(ike, local, remote, natt))
+        update_addresses(ike, local, remote, natt);
     ike->msg_id_next_in++;
     switch (msg->header.exchange_type) {
         case CG_EXCH_IKE_AUTH:
+            cg_mobike_note_peer(ike, inner);
             cg_ike_auth_process_request(ike, inner, id);
             break;
         case CG_EXCH_CREATE_CHILD_SA:
@@ -843,10 +850,12 @@ process_response(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize ra
         return;
     }
     cg_ike_sa_note_alive(ike);
-    update_addresses(ike, local, remote, natt);
+    if (!cg_mobike_on_message(ike, local, remote, natt))
+        update_addresses(ike, local, remote, natt);
     CgExchange *x = ike->active;
     switch (x->kind) {
         case CG_X_IKE_AUTH:
+            cg_mobike_note_peer(ike, inner);
             cg_ike_auth_process_response(ike, inner);
             break;
         case CG_X_CREATE_CHILD:
@@ -857,6 +866,8 @@ process_response(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize ra
         case CG_X_DELETE_CHILD:
         case CG_X_DELETE_IKE:
         case CG_X_DPD:
+        case CG_X_UPDATE_ADDRESSES:
+        case CG_X_ROUTABILITY:
             cg_informational_process_response(ike, x, inner);
             break;
         case CG_X_IKE_SA_INIT:

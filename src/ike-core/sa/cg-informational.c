@@ -1,5 +1,6 @@
 /* cg-informational.c: the INFORMATIONAL exchange (RFC 7296 1.4): Delete
- * of IKE_SAs and CHILD_SAs (1.4.1, 2.25) and liveness checks (2.4). */
+ * of IKE_SAs and CHILD_SAs (1.4.1, 2.25) and liveness checks (2.4). The
+ * MOBIKE messages (RFC 4555) are built and read in cg-mobike.c. */
 #include "sa/cg-sa-private.h"
 
 #include <string.h>
@@ -48,9 +49,15 @@ cg_dpd_start(CgIkeSa *ike)
 void
 cg_informational_send(CgIkeSa *ike, CgExchange *x)
 {
+    if (x->kind == CG_X_UPDATE_ADDRESSES || x->kind == CG_X_ROUTABILITY) {
+        cg_mobike_send(ike, x);
+        return;
+    }
     g_autoptr(GByteArray) inner = g_byte_array_new();
     CgChainBuilder cb;
     cg_chain_init(&cb, inner);
+    if (x->kind == CG_X_DPD)
+        cg_mobike_add_dpd_payloads(ike, &cb); /* RFC 4555 3.8: NAT mapping still there? */
     if (x->kind == CG_X_DELETE_IKE) {
         g_autofree CgDeletePayload *d = g_new0(CgDeletePayload, 1);
         d->protocol_id = CG_PROTO_IKE;
@@ -93,7 +100,13 @@ cg_informational_process_response(CgIkeSa *ike, CgExchange *x, const CgMessage *
             }
             break;
         }
+        case CG_X_UPDATE_ADDRESSES:
+        case CG_X_ROUTABILITY:
+            cg_mobike_process_response(ike, x, msg);
+            return;
         case CG_X_DPD:
+            cg_mobike_dpd_response(ike, msg);
+            break;
         default:
             break;
     }
@@ -103,6 +116,9 @@ cg_informational_process_response(CgIkeSa *ike, CgExchange *x, const CgMessage *
 void
 cg_informational_process_request(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id)
 {
+    /* UPDATE_SA_ADDRESSES, COOKIE2, NAT detection (RFC 4555) */
+    if (cg_mobike_process_request(ike, msg, msg_id))
+        return;
     g_autoptr(GByteArray) inner = g_byte_array_new();
     CgChainBuilder cb;
     cg_chain_init(&cb, inner);

@@ -63,6 +63,8 @@ typedef enum {
     CG_X_DELETE_CHILD,
     CG_X_DELETE_IKE,
     CG_X_DPD,
+    CG_X_UPDATE_ADDRESSES, /* MOBIKE: UPDATE_SA_ADDRESSES (sa/cg-mobike.c) */
+    CG_X_ROUTABILITY,      /* MOBIKE: return routability check with COOKIE2 */
 } CgExchangeKind;
 
 struct CgExchange {
@@ -164,6 +166,7 @@ struct CgIkeSa {
      * state, created on first use, freed with the SA */
     struct CgAuthState *auth;
     struct CgFragState *frag;
+    struct CgMobikeState *mobike; /* address changes (cg-mobike.h), NULL until needed */
 };
 
 /* ---- engine internals used by sa/ ------------------------------------ */
@@ -387,3 +390,5 @@ void cg_ike_sa_respond_error(CgIkeSa *ike, guint8 exchange_type, guint32 msg_id,
 CgReason cg_reason_from_notify(guint16 type);
 
 G_END_DECLS
+
+#include "sa/cg-mobike.h"

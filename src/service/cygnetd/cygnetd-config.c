@@ -292,6 +292,7 @@ cygnetd_psk_free(CygnetdPsk *psk)
     g_free(psk->name);
     g_strfreev(psk->ids);
     g_clear_pointer(&psk->secret, g_bytes_unref);
+    g_free(psk->target);
     g_free(psk);
 }
 
@@ -487,38 +488,157 @@ apply_remote_id(Target *t, const char *value, GError **error)
     return apply_identity(&t->conn->remote_id, value, error);
 }
 
+/* psk, pubkey, eap (any method), eap-mschapv2, eap-tls */
 static gboolean
-parse_auth(const char *value, CgAuthBy *out, GError **error)
+parse_auth(const char *value, CgAuthBy *out, guint8 *eap, GError **error)
 {
-    if (g_ascii_strcasecmp(value, "psk") == 0) {
-        *out = CG_AUTH_BY_PSK;
-        return TRUE;
-    }
-    if (g_ascii_strcasecmp(value, "pubkey") == 0) {
-        *out = CG_AUTH_BY_PUBKEY;
-        return TRUE;
-    }
-    if (g_ascii_strncasecmp(value, "eap", 3) == 0) {
-        g_set_error(error, CG_CONFIG_ERROR, CG_CONFIG_ERROR_INVALID,
-                    "'%s': EAP is not supported yet (psk or pubkey)", value);
-        return FALSE;
+    static const struct {
+        const char *name;
+        CgAuthBy by;
+        guint8 eap;
+    } methods[] = {
+        { "psk", CG_AUTH_BY_PSK, 0 },
+        { "pubkey", CG_AUTH_BY_PUBKEY, 0 },
+        { "eap", CG_AUTH_BY_EAP, CG_EAP_ANY },
+        { "eap-mschapv2", CG_AUTH_BY_EAP, CG_EAP_MSCHAPV2 },
+        { "eap-tls", CG_AUTH_BY_EAP, CG_EAP_TLS },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(methods); i++) {
+        if (g_ascii_strcasecmp(value, methods[i].name) == 0) {
+            *out = methods[i].by;
+            *eap = methods[i].eap;
+            return TRUE;
+        }
     }
     g_set_error(error, CG_CONFIG_ERROR, CG_CONFIG_ERROR_INVALID,
-                "unknown authentication method '%s' (psk or pubkey)", value);
+                "unknown authentication method '%s' (psk, pubkey, eap, eap-mschapv2 or eap-tls)",
+                value);
     return FALSE;
 }
 
 static gboolean
 apply_auth(Target *t, const char *value, GError **error)
 {
-    return parse_auth(value, &t->conn->local_auth, error);
+    return parse_auth(value, &t->conn->local_auth, &t->conn->local_eap, error);
 }
 
 static gboolean
 apply_remote_auth(Target *t, const char *value, GError **error)
 {
     t->remote_auth_set = TRUE;
-    return parse_auth(value, &t->conn->remote_auth, error);
+    return parse_auth(value, &t->conn->remote_auth, &t->conn->remote_eap, error);
+}
+
+/* certificates, keys, EAP, fragmentation */
+
+static gboolean
+apply_cert(Target *t, const char *value, GError **error)
+{
+    return set_string(&t->conn->cert, value);
+}
+
+static gboolean
+apply_cert_nickname(Target *t, const char *value, GError **error)
+{
+    return set_string(&t->conn->cert_nickname, value);
+}
+
+static gboolean
+apply_key(Target *t, const char *value, GError **error)
+{
+    return set_string(&t->conn->key, value);
+}
+
+static gboolean
+apply_pkcs12(Target *t, const char *value, GError **error)
+{
+    return set_string(&t->conn->pkcs12, value);
+}
+
+static gboolean
+apply_pkcs11_module(Target *t, const char *value, GError **error)
+{
+    if (!g_path_is_absolute(value)) {
+        g_set_error(error, CG_CONFIG_ERROR, CG_CONFIG_ERROR_INVALID,
+                    "'%s': a PKCS#11 module is given by its absolute path", value);
+        return FALSE;
+    }
+    return set_string(&t->conn->pkcs11_module, value);
+}
+
+static gboolean
+apply_path_list(GPtrArray *list, const char *value, GError **error)
+{
+    g_auto(GStrv) items = split_list(value, error);
+    if (items == NULL)
+        return FALSE;
+    g_ptr_array_set_size(list, 0);
+    for (guint i = 0; items[i] != NULL; i++)
+        g_ptr_array_add(list, g_strdup(items[i]));
+    return TRUE;
+}
+
+static gboolean
+apply_cacert(Target *t, const char *value, GError **error)
+{
+    return apply_path_list(t->conn->cacerts, value, error);
+}
+
+static gboolean
+apply_crl(Target *t, const char *value, GError **error)
+{
+    return apply_path_list(t->conn->crls, value, error);
+}
+
+static gboolean
+apply_remote_cert(Target *t, const char *value, GError **error)
+{
+    return set_string(&t->conn->remote_cert, value);
+}
+
+static gboolean
+apply_rsa_pss(Target *t, const char *value, GError **error)
+{
+    return parse_bool(value, &t->conn->rsa_pss, error);
+}
+
+static gboolean
+apply_send_certreq(Target *t, const char *value, GError **error)
+{
+    return parse_bool(value, &t->conn->send_certreq, error);
+}
+
+static gboolean
+apply_eap_identity(Target *t, const char *value, GError **error)
+{
+    if (strlen(value) > 253 || !g_utf8_validate(value, -1, NULL)) {
+        g_set_error(error, CG_CONFIG_ERROR, CG_CONFIG_ERROR_INVALID,
+                    "an EAP identity is 1..253 bytes of UTF-8");
+        return FALSE;
+    }
+    return set_string(&t->conn->eap_identity, value);
+}
+
+static gboolean
+apply_eap_only(Target *t, const char *value, GError **error)
+{
+    return parse_bool(value, &t->conn->eap_only, error);
+}
+
+static gboolean
+apply_fragmentation(Target *t, const char *value, GError **error)
+{
+    return parse_bool(value, &t->conn->fragmentation, error);
+}
+
+static gboolean
+apply_fragment_size(Target *t, const char *value, GError **error)
+{
+    guint64 size;
+    if (!parse_uint(value, 576, 65535, &size, error))
+        return FALSE;
+    t->conn->fragment_size = (guint)size;
+    return TRUE;
 }
 
 static gboolean
@@ -822,6 +942,12 @@ apply_psk_secret_ids(Target *t, const char *value, GError **error)
 }
 
 static gboolean
+apply_pin_target(Target *t, const char *value, GError **error)
+{
+    return set_string(&t->psk->target, value);
+}
+
+static gboolean
 apply_psk_secret(Target *t, const char *value, GError **error)
 {
     GBytes *secret = cygnetd_secret_parse(value, error);
@@ -837,6 +963,8 @@ apply_psk_secret(Target *t, const char *value, GError **error)
 #define CONN   CYGNETD_GROUP_CONNECTION
 #define CHILD  CYGNETD_GROUP_CHILD
 #define PSK    CYGNETD_GROUP_PSK
+#define EAP    CYGNETD_GROUP_EAP
+#define PIN    CYGNETD_GROUP_PIN
 
 /* Every key of both files. Keep docs/cygnetd.md in step (a unit test
  * checks that it mentions each key). */
@@ -884,9 +1012,45 @@ static const KeyDef key_defs[] = {
     { { CONN, "remote-id", "identity", "%any",
         "accepted peer identity; *.example.org and *@example.org match many" },
       apply_remote_id },
-    { { CONN, "auth", "psk|pubkey", "psk", "how we authenticate" }, apply_auth },
-    { { CONN, "remote-auth", "psk|pubkey", "same as auth", "how the peer must authenticate" },
+    { { CONN, "auth", "psk|pubkey|eap|eap-mschapv2|eap-tls", "psk", "how we authenticate" },
+      apply_auth },
+    { { CONN, "remote-auth", "psk|pubkey|eap|eap-mschapv2|eap-tls", "same as auth",
+        "how the peer must authenticate" },
       apply_remote_auth },
+    { { CONN, "cert", "path", "none",
+        "our certificate (PEM or DER); CA certificates after it in the file are sent too" },
+      apply_cert },
+    { { CONN, "cert-nickname", "nickname", "none",
+        "our certificate in the NSS database or on a token (\"token:name\")" },
+      apply_cert_nickname },
+    { { CONN, "key", "path", "the key of cert in NSS or on its token",
+        "our private key (PKCS#8, PKCS#1 or SEC1; PEM or DER)" },
+      apply_key },
+    { { CONN, "pkcs12", "path", "none", "our certificate and key in one PKCS#12 file" },
+      apply_pkcs12 },
+    { { CONN, "pkcs11-module", "path", "none",
+        "a PKCS#11 module (smartcard, SoftHSM) holding our key" },
+      apply_pkcs11_module },
+    { { CONN, "cacert", "list of paths", "the NSS database's trusted CAs",
+        "CA certificates trusted for the peer's certificate" },
+      apply_cacert },
+    { { CONN, "crl", "list of paths", "none", "CRLs checked for the peer's certificate path" },
+      apply_crl },
+    { { CONN, "remote-cert", "path", "none", "the peer's certificate, pinned (no CA needed)" },
+      apply_remote_cert },
+    { { CONN, "rsa-pss", "boolean", "no", "sign with RSASSA-PSS (RFC 7427)" }, apply_rsa_pss },
+    { { CONN, "send-certreq", "boolean", "yes", "ask the peer for its certificate (CERTREQ)" },
+      apply_send_certreq },
+    { { CONN, "eap-identity", "text", "local-id", "our EAP identity (user name)" },
+      apply_eap_identity },
+    { { CONN, "eap-only", "boolean", "no",
+        "RFC 5998 EAP-only: the gateway authenticates through EAP alone" },
+      apply_eap_only },
+    { { CONN, "fragmentation", "boolean", "yes", "IKE fragmentation (RFC 7383)" },
+      apply_fragmentation },
+    { { CONN, "fragment-size", "number 576..65535", "1280",
+        "largest IP datagram of an IKE fragment" },
+      apply_fragment_size },
     { { CONN, "psk-ids", "list of identities", "local-id and remote-id",
         "identities under which to look up the PSK in the secrets file" },
       apply_psk_ids },
@@ -972,6 +1136,16 @@ static const KeyDef key_defs[] = {
     { { PSK, "secret", "secret", "required",
         "the key: text, \"quoted text\", 0x<hex> or 0s<base64>" },
       apply_psk_secret },
+
+    { { EAP, "ids", "list of identities", "%any", "EAP users this password is for" },
+      apply_psk_secret_ids },
+    { { EAP, "secret", "secret", "required", "the password, as for [psk]" }, apply_psk_secret },
+
+    { { PIN, "target", "token label or path", "required",
+        "what it unlocks: a PKCS#11 token or a PKCS#12 file" },
+      apply_pin_target },
+    { { PIN, "secret", "secret", "required", "the PIN or password, as for [psk]" },
+      apply_psk_secret },
 };
 
 #undef DAEMON
@@ -979,6 +1153,8 @@ static const KeyDef key_defs[] = {
 #undef CONN
 #undef CHILD
 #undef PSK
+#undef EAP
+#undef PIN
 
 const CygnetdKeyInfo *
 cygnetd_config_key(guint index)
@@ -1000,6 +1176,10 @@ cygnetd_group_to_string(CygnetdGroup group)
             return "child NAME/CHILD";
         case CYGNETD_GROUP_PSK:
             return "psk NAME";
+        case CYGNETD_GROUP_EAP:
+            return "eap NAME";
+        case CYGNETD_GROUP_PIN:
+            return "pin NAME";
     }
     return "?";
 }
@@ -1045,7 +1225,8 @@ apply_keys(CygnetdGroup group, GHashTable *keys, Target *t, GError **error)
             continue;
         g_autofree char *value = g_strstrip(g_strdup(raw));
         gboolean ok = *value == '\0' || def->apply(t, value, error);
-        if (group == CYGNETD_GROUP_PSK)
+        if (group == CYGNETD_GROUP_PSK || group == CYGNETD_GROUP_EAP
+            || group == CYGNETD_GROUP_PIN)
             explicit_bzero(value, strlen(value));
         if (!ok) {
             g_prefix_error(error, "key '%s': ", def->info.key);
@@ -1556,15 +1737,26 @@ cygnetd_config_load(const char *path, GError **error)
 /* ---- the secrets file ---------------------------------------------------- */
 
 static CygnetdPsk *
-load_psk(const char *path, GKeyFile *keyfile, const char *group, const char *name, GError **error)
+load_psk(const char *path, GKeyFile *keyfile, const char *group, const char *name,
+         CygnetdSecretKind kind, GError **error)
 {
+    static const CygnetdGroup group_of[] = {
+        [CYGNETD_SECRET_PSK] = CYGNETD_GROUP_PSK,
+        [CYGNETD_SECRET_EAP] = CYGNETD_GROUP_EAP,
+        [CYGNETD_SECRET_PIN] = CYGNETD_GROUP_PIN,
+    };
     g_autoptr(CygnetdPsk) psk = g_new0(CygnetdPsk, 1);
     psk->name = g_strdup(name);
+    psk->kind = kind;
     g_autoptr(GHashTable) keys = group_keys(keyfile, group, error);
     Target t = { .psk = psk };
-    gboolean ok = keys != NULL && apply_keys(CYGNETD_GROUP_PSK, keys, &t, error);
+    gboolean ok = keys != NULL && apply_keys(group_of[kind], keys, &t, error);
     if (ok && psk->secret == NULL) {
         g_set_error(error, CG_CONFIG_ERROR, CG_CONFIG_ERROR_MISSING, "key 'secret' is required");
+        ok = FALSE;
+    }
+    if (ok && kind == CYGNETD_SECRET_PIN && psk->target == NULL) {
+        g_set_error(error, CG_CONFIG_ERROR, CG_CONFIG_ERROR_MISSING, "key 'target' is required");
         ok = FALSE;
     }
     if (!ok) {
@@ -1590,15 +1782,21 @@ cygnetd_secrets_load(const char *path, GError **error)
         return NULL;
     g_auto(GStrv) groups = g_key_file_get_groups(keyfile, NULL);
     for (guint i = 0; groups[i] != NULL; i++) {
+        CygnetdSecretKind kind = CYGNETD_SECRET_PSK;
         const char *name = group_name_after(groups[i], "psk");
+        if (name == NULL && (name = group_name_after(groups[i], "eap")) != NULL)
+            kind = CYGNETD_SECRET_EAP;
+        if (name == NULL && (name = group_name_after(groups[i], "pin")) != NULL)
+            kind = CYGNETD_SECRET_PIN;
         if (name == NULL) {
             g_set_error(error, CG_CONFIG_ERROR, CG_CONFIG_ERROR_INVALID,
-                        "%s: unknown group [%s] (psk NAME)", path, groups[i]);
+                        "%s: unknown group [%s] (psk NAME, eap NAME or pin NAME)", path,
+                        groups[i]);
             return NULL;
         }
         if (!check_group_name(path, groups[i], name, error))
             return NULL;
-        CygnetdPsk *psk = load_psk(path, keyfile, groups[i], name, error);
+        CygnetdPsk *psk = load_psk(path, keyfile, groups[i], name, kind, error);
         if (psk == NULL)
             return NULL;
         g_ptr_array_add(psks, psk);

@@ -63,16 +63,25 @@ gboolean cygnetd_conn_add_child_from_keys(CgConnConfig *conn, const char *child_
 
 /* ---- secrets ---------------------------------------------------------- */
 
+typedef enum {
+    CYGNETD_SECRET_PSK = 0, /* [psk NAME]: a pre-shared key */
+    CYGNETD_SECRET_EAP,     /* [eap NAME]: an EAP password, by user identity */
+    CYGNETD_SECRET_PIN,     /* [pin NAME]: a token PIN or PKCS#12 password, by target */
+} CygnetdSecretKind;
+
 typedef struct {
     char *name;
     GStrv ids;      /* identity texts as cg_identity_parse takes; "%any" when none given */
     GBytes *secret; /* wiped when the last reference goes */
+    CygnetdSecretKind kind;
+    char *target;   /* PIN: the token label or PKCS#12 file it unlocks */
 } CygnetdPsk;
 
 void cygnetd_psk_free(CygnetdPsk *psk);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CygnetdPsk, cygnetd_psk_free)
 
-/* [psk NAME] groups; CygnetdPsk* with a free func. path NULL: empty. */
+/* [psk NAME], [eap NAME] and [pin NAME] groups, in file order; CygnetdPsk*
+ * with a free func (see its kind). path NULL: empty. */
 GPtrArray *cygnetd_secrets_load(const char *path, GError **error);
 /* "some-secret", "\"quoted secret\"", "0x6a6b..." (hex) or "0s<base64>".
  * The bytes are wiped when the GBytes is freed; the message never
@@ -87,6 +96,8 @@ typedef enum {
     CYGNETD_GROUP_CONNECTION,
     CYGNETD_GROUP_CHILD,
     CYGNETD_GROUP_PSK, /* secrets file */
+    CYGNETD_GROUP_EAP, /* secrets file */
+    CYGNETD_GROUP_PIN, /* secrets file */
 } CygnetdGroup;
 
 typedef struct {

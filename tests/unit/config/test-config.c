@@ -1197,7 +1197,14 @@ test_load_errors(void)
     assert_load_error("[connection foo]\nvip=ipv5\n",
                       "[connection foo] key 'vip': invalid value 'ipv5' (no, ipv4, ipv6, both)",
                       TRUE);
-    assert_load_error("[connection foo]\nauth=eap-mschapv2\n", "EAP is not supported yet", FALSE);
+    assert_load_error("[connection foo]\nauth=eap-md5\n",
+                      "unknown authentication method 'eap-md5' (psk, pubkey, eap, eap-mschapv2 "
+                      "or eap-tls)",
+                      FALSE);
+    assert_load_error("[connection foo]\nfragment-size=100\n", "key 'fragment-size'", FALSE);
+    assert_load_error("[connection foo]\nkey=/k.pem\n", "key 'key': needs 'cert' as well",
+                      FALSE);
+    assert_load_error("[connection foo]\neap-only=yes\n", "key 'eap-only': needs EAP", FALSE);
     assert_load_error("[connection foo]\nlocal-ts=10.1.0.5/16\n",
                       "[connection foo] key 'local-ts': traffic selector: '10.1.0.5/16' has host "
                       "bits set (the network is 10.1.0.0/16)",
@@ -1374,6 +1381,83 @@ test_secrets_errors(void)
                          "line 3 is not a [group], a key=value pair or a # comment", "hunter2");
 }
 
+/* the keys of certificates, EAP and fragmentation, and the [eap] / [pin]
+ * groups of the secrets file (the auth issue) */
+static void
+test_load_auth(void)
+{
+    static const char conf[] = "[connection gw]\n"
+                               "auth=pubkey\n"
+                               "remote-auth=eap-mschapv2\n"
+                               "cert=/etc/cygnet/gw-chain.pem\n"
+                               "key=/etc/cygnet/gw.key\n"
+                               "cacert=/etc/cygnet/ca.pem, /etc/cygnet/ca2.pem\n"
+                               "crl=/etc/cygnet/ca.crl\n"
+                               "eap-only=yes\n"
+                               "fragment-size=1400\n"
+                               "rsa-pss=yes\n"
+                               "\n"
+                               "[connection rw]\n"
+                               "remote=10.0.0.1\n"
+                               "auth=eap\n"
+                               "remote-auth=pubkey\n"
+                               "eap-identity=alice\n"
+                               "fragmentation=no\n"
+                               "cert-nickname=SoftHSM:rw\n"
+                               "pkcs11-module=/usr/lib/softhsm/libsofthsm2.so\n";
+    static const char secrets[] = "[eap users]\n"
+                                  "ids=alice, *@corp.test\n"
+                                  "secret=\"pass word\"\n"
+                                  "[pin token]\n"
+                                  "target=SoftHSM\n"
+                                  "secret=1234\n";
+    TmpDir tmp;
+    tmp_dir_init(&tmp);
+    g_autofree char *path = tmp_dir_write(&tmp, "auth.conf", conf);
+    g_autofree char *spath = tmp_dir_write(&tmp, "secrets.conf", secrets);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CygnetdConfig) config = cygnetd_config_load(path, &error);
+    g_assert_no_error(error);
+    CgConnConfig *gw = find_conn(config, "gw");
+    g_assert_cmpint(gw->local_auth, ==, CG_AUTH_BY_PUBKEY);
+    g_assert_cmpint(gw->remote_auth, ==, CG_AUTH_BY_EAP);
+    g_assert_cmpint(gw->remote_eap, ==, CG_EAP_MSCHAPV2);
+    g_assert_cmpstr(gw->cert, ==, "/etc/cygnet/gw-chain.pem");
+    g_assert_cmpstr(gw->key, ==, "/etc/cygnet/gw.key");
+    g_assert_cmpuint(gw->cacerts->len, ==, 2);
+    g_assert_cmpstr(g_ptr_array_index(gw->cacerts, 1), ==, "/etc/cygnet/ca2.pem");
+    g_assert_cmpuint(gw->crls->len, ==, 1);
+    g_assert_true(gw->eap_only);
+    g_assert_true(gw->rsa_pss);
+    g_assert_true(gw->fragmentation);
+    g_assert_cmpuint(gw->fragment_size, ==, 1400);
+    CgConnConfig *rw = find_conn(config, "rw");
+    g_assert_cmpint(rw->local_auth, ==, CG_AUTH_BY_EAP);
+    g_assert_cmpint(rw->local_eap, ==, CG_EAP_ANY);
+    g_assert_cmpstr(rw->eap_identity, ==, "alice");
+    g_assert_false(rw->fragmentation);
+    g_assert_cmpuint(rw->fragment_size, ==, 1280);
+    g_assert_cmpstr(rw->cert_nickname, ==, "SoftHSM:rw");
+
+    g_autoptr(GPtrArray) list = cygnetd_secrets_load(spath, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(list->len, ==, 2);
+    CygnetdPsk *eap = list->pdata[0], *pin = list->pdata[1];
+    g_assert_cmpint(eap->kind, ==, CYGNETD_SECRET_EAP);
+    g_assert_cmpstr(eap->ids[1], ==, "*@corp.test");
+    g_assert_cmpmem(g_bytes_get_data(eap->secret, NULL), g_bytes_get_size(eap->secret),
+                    "pass word", 9);
+    g_assert_cmpint(pin->kind, ==, CYGNETD_SECRET_PIN);
+    g_assert_cmpstr(pin->target, ==, "SoftHSM");
+    tmp_dir_clear(&tmp);
+
+    assert_secrets_error("[pin x]\nsecret=1234\n", "[pin x] key 'target' is required", "1234");
+    assert_load_error("[connection foo]\ncert=/a.pem\ncert-nickname=b\n", "exclude each other",
+                      FALSE);
+    assert_load_error("[connection foo]\npkcs11-module=libsofthsm2.so\n", "absolute path",
+                      FALSE);
+}
+
 /* docs/cygnetd.md documents every key of the table. */
 static void
 test_docs_cover_keys(void)
@@ -1408,7 +1492,8 @@ test_docs_cover_keys(void)
         g_autofree char *block = g_strndup(p, (gsize)(end - p));
         g_autofree char *name = g_strdup_printf("block%u.conf", n_blocks++);
         g_autofree char *block_path = tmp_dir_write(&tmp, name, block);
-        if (g_str_has_prefix(block, "[psk ")) {
+        if (g_str_has_prefix(block, "[psk ") || g_str_has_prefix(block, "[eap ")
+            || g_str_has_prefix(block, "[pin ")) {
             g_autoptr(GPtrArray) psks = cygnetd_secrets_load(block_path, &error);
             g_assert_no_error(error);
             g_assert_cmpuint(psks->len, >, 0);
@@ -1419,7 +1504,7 @@ test_docs_cover_keys(void)
         }
         p = end + 3;
     }
-    g_assert_cmpuint(n_blocks, ==, 4);
+    g_assert_cmpuint(n_blocks, ==, 7);
     tmp_dir_clear(&tmp);
 }
 
@@ -1446,6 +1531,7 @@ main(int argc, char **argv)
     g_test_add_func("/cygnetd/load/roadwarrior", test_load_roadwarrior);
     g_test_add_func("/cygnetd/load/values", test_load_values);
     g_test_add_func("/cygnetd/load/errors", test_load_errors);
+    g_test_add_func("/cygnetd/load/auth", test_load_auth);
     g_test_add_func("/cygnetd/conn-from-keys", test_conn_from_keys);
     g_test_add_func("/cygnetd/secrets", test_secrets);
     g_test_add_func("/cygnetd/secrets/errors", test_secrets_errors);

@@ -1,0 +1,26 @@
+/* cg-cert-private.h: what cg-cert.c and cg-sign.c share (the NSS objects
+ * behind CgCert). Only src/ike-core/crypto includes this. */
+#pragma once
+
+#include "cg-cert.h"
+#include "cg-crypto-private.h"
+
+#include <cert.h>
+#include <keyhi.h>
+
+G_BEGIN_DECLS
+
+/* Borrowed: valid while the CgCert lives. */
+CERTCertificate *cg_cert_nss(const CgCert *cert);
+/* A CgCert owning `nss` (one reference taken over). */
+CgCert *cg_cert_wrap(CERTCertificate *nss);
+CgKeyType cg_public_key_type(const SECKEYPublicKey *key, guint *bits);
+/* Borrowed: valid while the CgPrivKey lives (cg-sign.c). */
+typedef struct CgPrivKey CgPrivKey;
+SECKEYPrivateKey *cg_privkey_nss(const CgPrivKey *key);
+/* A CgPrivKey owning `nss`. */
+CgPrivKey *cg_privkey_wrap(SECKEYPrivateKey *nss);
+/* "2024-01-01 00:00:00 UTC" */
+char *cg_prtime_to_string(PRTime t);
+
+G_END_DECLS

@@ -1,0 +1,173 @@
+/* cg-pkcs12.c: certificate and private key from a PKCS#12 file (RFC
+ * 7292), imported into NSS's internal key slot (memory-only without a
+ * database; into the database with one, as the issue wants). */
+#include "cg-cert-private.h"
+#include "cg-sign.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include <p12.h>
+#include <p12plcy.h>
+#include <prerror.h>
+#include <secerr.h>
+
+#define P12_FILE_MAX (1024 * 1024)
+
+static void
+enable_ciphers(void)
+{
+    static gsize once;
+    if (g_once_init_enter(&once)) {
+        /* old files (RC2, 3DES) and new ones (PBES2 with AES) alike */
+        static const long ciphers[] = {
+            PKCS12_RC2_CBC_40,  PKCS12_RC2_CBC_128, PKCS12_RC4_40,
+            PKCS12_RC4_128,     PKCS12_DES_56,      PKCS12_DES_EDE3_168,
+            PKCS12_AES_CBC_128, PKCS12_AES_CBC_192, PKCS12_AES_CBC_256,
+        };
+        for (guint i = 0; i < G_N_ELEMENTS(ciphers); i++)
+            SEC_PKCS12EnableCipher(ciphers[i], 1);
+        g_once_init_leave(&once, 1);
+    }
+}
+
+/* RFC 7292 B.1: the password as a BMPString (UCS-2 big-endian) with a
+ * terminating zero; wiped by the caller. */
+static guint8 *
+bmp_password(GBytes *password, gsize *len)
+{
+    gsize utf8_len = 0;
+    const char *utf8 = password ? g_bytes_get_data(password, &utf8_len) : "";
+    glong n = 0;
+    gunichar2 *units = g_utf8_to_utf16(utf8 ? utf8 : "", (glong)utf8_len, NULL, &n, NULL);
+    if (!units)
+        return NULL;
+    guint8 *out = g_malloc((gsize)(n + 1) * 2);
+    for (glong i = 0; i < n; i++) {
+        out[2 * i] = (guint8)(units[i] >> 8);
+        out[2 * i + 1] = (guint8)(units[i] & 0xff);
+    }
+    out[2 * n] = out[2 * n + 1] = 0;
+    cg_memzero(units, (gsize)n * sizeof(gunichar2));
+    g_free(units);
+    *len = (gsize)(n + 1) * 2;
+    return out;
+}
+
+/* certificates without a friendly name still need a nickname */
+static SECItem *PR_CALLBACK
+nickname_for(SECItem *old, PRBool *cancel, void *arg)
+{
+    static gint counter;
+    *cancel = PR_FALSE;
+    g_autofree char *name
+        = g_strdup_printf("cygnet-pkcs12-%d-%d", (int)getpid(), g_atomic_int_add(&counter, 1));
+    SECItem *item = SECITEM_AllocItem(NULL, NULL, (unsigned int)strlen(name) + 1);
+    if (!item)
+        return NULL;
+    memcpy(item->data, name, strlen(name) + 1);
+    item->type = siAsciiString;
+    return item;
+}
+
+static const char *
+p12_error_text(PRErrorCode code)
+{
+    switch (code) {
+        case SEC_ERROR_BAD_PASSWORD:
+        case SEC_ERROR_PKCS12_INVALID_MAC:
+            return "wrong password (or a damaged file)";
+        case SEC_ERROR_BAD_DER:
+        case SEC_ERROR_PKCS12_DECODING_PFX:
+            return "not a PKCS#12 file";
+        default: {
+            const char *name = PR_ErrorToName(code);
+            return name ? name : "unknown NSS error";
+        }
+    }
+}
+
+CgPrivKey *
+cg_privkey_load_pkcs12(const char *path, GBytes *password, CgCert **cert, GPtrArray **chain,
+                       GError **error)
+{
+    *cert = NULL;
+    *chain = NULL;
+    if (!cg_crypto_check_ready(error))
+        return NULL;
+    enable_ciphers();
+    char *contents = NULL;
+    gsize len = 0;
+    if (!g_file_get_contents(path, &contents, &len, error))
+        return NULL;
+    if (len == 0 || len > P12_FILE_MAX) {
+        g_set_error(error, CG_CRYPTO_ERROR, CG_CRYPTO_ERROR_INVALID_KEY,
+                    "%s: a PKCS#12 file of %zu bytes (1..%d allowed)", path, len, P12_FILE_MAX);
+        g_free(contents);
+        return NULL;
+    }
+    PK11SlotInfo *slot = PK11_GetInternalKeySlot();
+    /* NSS imports PKCS#12 keys only as token objects: without a database
+     * (NSS_NoDB_Init) there is nowhere to put them */
+    if (!slot || PK11_IsReadOnly(slot)) {
+        if (slot)
+            PK11_FreeSlot(slot);
+        cg_memzero(contents, len);
+        g_free(contents);
+        g_set_error(error, CG_CRYPTO_ERROR, CG_CRYPTO_ERROR_UNSUPPORTED,
+                    "%s: PKCS#12 files need an NSS database (cygnetd --nss-dir)", path);
+        return NULL;
+    }
+    gsize pw_len = 0;
+    guint8 *pw = bmp_password(password, &pw_len);
+    SECItem pw_item = { siBuffer, pw, (unsigned int)pw_len };
+    SEC_PKCS12DecoderContext *dcx
+        = pw ? SEC_PKCS12DecoderStart(&pw_item, slot, NULL, NULL, NULL, NULL, NULL, NULL) : NULL;
+    const char *step = "reading";
+    gboolean ok = dcx != NULL;
+    ok = ok && SEC_PKCS12DecoderUpdate(dcx, (unsigned char *)contents, len) == SECSuccess;
+    ok = ok && (step = "checking", SEC_PKCS12DecoderVerify(dcx) == SECSuccess);
+    ok = ok
+         && (step = "validating", SEC_PKCS12DecoderValidateBags(dcx, nickname_for) == SECSuccess);
+    ok = ok && (step = "importing", SEC_PKCS12DecoderImportBags(dcx) == SECSuccess);
+    PRErrorCode code = ok ? 0 : PORT_GetError();
+    CERTCertList *certs = ok ? SEC_PKCS12DecoderGetCerts(dcx) : NULL;
+    if (dcx)
+        SEC_PKCS12DecoderFinish(dcx);
+    cg_memzero(contents, len);
+    g_free(contents);
+    if (pw) {
+        cg_memzero(pw, pw_len);
+        g_free(pw);
+    }
+    if (!ok) {
+        PK11_FreeSlot(slot);
+        g_set_error(error, CG_CRYPTO_ERROR, CG_CRYPTO_ERROR_INVALID_KEY, "%s: %s it failed: %s",
+                    path, step, p12_error_text(code));
+        return NULL;
+    }
+    /* our certificate is the one whose key came along; the rest are CAs */
+    g_autoptr(GPtrArray) others = g_ptr_array_new_with_free_func((GDestroyNotify)cg_cert_unref);
+    SECKEYPrivateKey *nss_key = NULL;
+    for (CERTCertListNode *n = certs ? CERT_LIST_HEAD(certs) : NULL; n && !CERT_LIST_END(n, certs);
+         n = CERT_LIST_NEXT(n)) {
+        SECKEYPrivateKey *k = nss_key ? NULL : PK11_FindKeyByAnyCert(n->cert, NULL);
+        if (k) {
+            nss_key = k;
+            *cert = cg_cert_wrap(CERT_DupCertificate(n->cert));
+        } else {
+            g_ptr_array_add(others, cg_cert_wrap(CERT_DupCertificate(n->cert)));
+        }
+    }
+    if (certs)
+        CERT_DestroyCertList(certs);
+    PK11_FreeSlot(slot);
+    if (!nss_key) {
+        g_clear_pointer(cert, cg_cert_unref);
+        g_set_error(error, CG_CRYPTO_ERROR, CG_CRYPTO_ERROR_INVALID_KEY,
+                    "%s holds no certificate with its private key", path);
+        return NULL;
+    }
+    *chain = g_steal_pointer(&others);
+    return cg_privkey_wrap(nss_key);
+}

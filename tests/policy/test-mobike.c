@@ -1,0 +1,455 @@
+/* test-mobike.c: two engines in one process over loopback UDP, the
+ * initiator ("rw") moving between 127.0.0.1 and 127.0.0.2:
+ *  - MOBIKE (RFC 4555): MOBIKE_SUPPORTED both ways, UPDATE_SA_ADDRESSES
+ *    with NAT detection and COOKIE2, the gateway's return routability
+ *    check, the same IKE_SA on both sides afterwards, liveness and a
+ *    second move back;
+ *  - a gateway without MOBIKE: the IKE_SA is re-established from the new
+ *    address and listeners see IKE_REKEYED old -> new;
+ *  - nothing moves when nothing changed; after a resume the initiator
+ *    checks liveness at once; bad arguments are refused;
+ *  - the routing lookup the engine uses. */
+#include <string.h>
+
+#include "crypto/cg-crypto.h"
+#include "engine/cg-engine.h"
+#include "log/cg-log.h"
+#include "net/cg-netmon.h"
+
+#define TIMEOUT_MS 8000
+
+typedef struct {
+    GArray *events; /* CgEventType */
+    guint32 last_ike_up;
+    guint32 rekeyed_from, rekeyed_to;
+} Recorder;
+
+typedef struct {
+    CgEngine *gw;
+    CgEngine *rw;
+    Recorder gw_rec;
+    Recorder rw_rec;
+    GPtrArray *lines; /* log lines, every engine's */
+} Fixture;
+
+static void
+on_event(const CgEvent *ev, gpointer user_data)
+{
+    Recorder *r = user_data;
+    CgEventType t = ev->type;
+    g_array_append_val(r->events, t);
+    if (t == CG_EVENT_IKE_UP)
+        r->last_ike_up = ev->ike_unique_id;
+    if (t == CG_EVENT_IKE_REKEYED) {
+        r->rekeyed_from = ev->old_ike_unique_id;
+        r->rekeyed_to = ev->ike_unique_id;
+    }
+}
+
+static guint
+count_events(Recorder *r, CgEventType t)
+{
+    guint n = 0;
+    for (guint i = 0; i < r->events->len; i++)
+        if (g_array_index(r->events, CgEventType, i) == t)
+            n++;
+    return n;
+}
+
+static void
+on_log_line(CgLogLevel level, const char *conn, const char *line, gpointer user_data)
+{
+    g_ptr_array_add(user_data, g_strdup(line));
+    if (g_getenv("CG_TEST_VERBOSE"))
+        g_printerr("%s\n", line);
+}
+
+static guint
+count_lines(Fixture *f, const char *conn, const char *needle)
+{
+    guint n = 0;
+    for (guint i = 0; i < f->lines->len; i++) {
+        const char *l = f->lines->pdata[i];
+        if (strstr(l, needle) && (!conn || strstr(l, conn)))
+            n++;
+    }
+    return n;
+}
+
+static gboolean
+on_timeout(gpointer data)
+{
+    *(gboolean *)data = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
+run_until(gboolean (*cond)(Fixture *), Fixture *f, guint timeout_ms)
+{
+    gboolean timed_out = FALSE;
+    guint id = g_timeout_add(timeout_ms, on_timeout, &timed_out);
+    while (!cond(f) && !timed_out)
+        g_main_context_iteration(NULL, TRUE);
+    if (!timed_out)
+        g_source_remove(id);
+    return cond(f);
+}
+
+static void
+spin(guint ms)
+{
+    gboolean done = FALSE;
+    g_timeout_add(ms, on_timeout, &done);
+    while (!done)
+        g_main_context_iteration(NULL, TRUE);
+}
+
+static GArray *
+proposals(const char *text, guint8 proto)
+{
+    g_autoptr(GError) error = NULL;
+    GArray *a = cg_proposal_list_parse(text, proto, &error);
+    g_assert_no_error(error);
+    return a;
+}
+
+static GArray *
+ts_list(const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    GArray *a = cg_ts_list_parse(text, &error);
+    g_assert_no_error(error);
+    return a;
+}
+
+static void
+set_identity(CgIdentity *id, const char *text)
+{
+    cg_identity_clear(id);
+    g_assert_true(cg_identity_parse(text, id, NULL));
+}
+
+static CgConnConfig *
+gw_config(gboolean mobike)
+{
+    CgConnConfig *c = cg_conn_config_new("gw");
+    set_identity(&c->local_id, "gw.test");
+    c->local_auth = c->remote_auth = CG_AUTH_BY_PSK;
+    c->psk = g_bytes_new_static("correct horse battery", 21);
+    c->mobike = mobike;
+    c->retransmit_timeout_ms = 200;
+    c->retransmit_tries = 3;
+    if (!c->pools)
+        c->pools = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(c->pools, g_strdup("vpn"));
+    CgChildConfig *cc = cg_child_config_new("gw");
+    g_array_unref(cc->local_ts);
+    cc->local_ts = ts_list("10.1.0.0/16");
+    g_array_unref(cc->remote_ts);
+    cc->remote_ts = ts_list("dynamic");
+    g_array_unref(cc->esp_proposals);
+    cc->esp_proposals = proposals("aes256gcm16", CG_PROTO_ESP);
+    g_ptr_array_add(c->children, cc);
+    return c;
+}
+
+/* no local address: the engine picks (and may change) it */
+static CgConnConfig *
+rw_config(guint16 port)
+{
+    CgConnConfig *c = cg_conn_config_new("rw");
+    g_free(c->remote_addr);
+    c->remote_addr = g_strdup("127.0.0.1");
+    c->remote_port = port;
+    g_clear_pointer(&c->local_addr, g_free);
+    set_identity(&c->local_id, "rw@test");
+    set_identity(&c->remote_id, "gw.test");
+    c->local_auth = c->remote_auth = CG_AUTH_BY_PSK;
+    c->psk = g_bytes_new_static("correct horse battery", 21);
+    c->request_vip4 = TRUE;
+    c->retransmit_timeout_ms = 200;
+    c->retransmit_tries = 3;
+    CgChildConfig *cc = cg_child_config_new("rw");
+    g_array_unref(cc->local_ts);
+    cc->local_ts = ts_list("dynamic");
+    g_array_unref(cc->remote_ts);
+    cc->remote_ts = ts_list("10.1.0.0/16");
+    g_array_unref(cc->esp_proposals);
+    cc->esp_proposals = proposals("aes256gcm16", CG_PROTO_ESP);
+    g_ptr_array_add(c->children, cc);
+    return c;
+}
+
+static void
+setup(Fixture *f, gboolean gw_mobike)
+{
+    g_autoptr(GError) error = NULL;
+    f->lines = g_ptr_array_new_with_free_func(g_free);
+    cg_log_set_sink(on_log_line, f->lines);
+    CgEngineOptions o;
+    cg_engine_options_init(&o);
+    o.bind_address = "127.0.0.1";
+    o.ike_port = 0;
+    o.natt_port = 0;
+    o.crypto_workers = 1;
+    f->gw = cg_engine_new(&o, &error);
+    g_assert_no_error(error);
+    /* the roaming side listens everywhere: it sends from 127.0.0.2 too */
+    o.bind_address = NULL;
+    f->rw = cg_engine_new(&o, &error);
+    g_assert_no_error(error);
+    f->gw_rec.events = g_array_new(FALSE, FALSE, sizeof(CgEventType));
+    f->rw_rec.events = g_array_new(FALSE, FALSE, sizeof(CgEventType));
+    cg_engine_subscribe(f->gw, on_event, &f->gw_rec);
+    cg_engine_subscribe(f->rw, on_event, &f->rw_rec);
+    CgPool *pool = cg_pool_new("vpn", "10.9.0.0/24", &error);
+    g_assert_no_error(error);
+    g_assert_true(cg_engine_add_pool(f->gw, pool, &error));
+    g_autoptr(CgConnConfig) gw = gw_config(gw_mobike);
+    g_assert_true(cg_engine_load_connection(f->gw, gw, &error));
+    g_autoptr(CgConnConfig) rw = rw_config(cg_engine_get_ike_port(f->gw));
+    g_assert_true(cg_engine_load_connection(f->rw, rw, &error));
+    g_assert_no_error(error);
+}
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+    setup(f, TRUE);
+}
+
+static void
+fixture_setup_no_mobike(Fixture *f, gconstpointer data)
+{
+    setup(f, FALSE);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+    cg_engine_free(f->rw);
+    cg_engine_free(f->gw);
+    cg_log_set_sink(NULL, NULL);
+    g_ptr_array_unref(f->lines);
+    g_array_unref(f->gw_rec.events);
+    g_array_unref(f->rw_rec.events);
+}
+
+static gboolean
+both_up(Fixture *f)
+{
+    return count_events(&f->gw_rec, CG_EVENT_CHILD_UP) >= 1
+           && count_events(&f->rw_rec, CG_EVENT_CHILD_UP) >= 1;
+}
+
+static guint32
+bring_up(Fixture *f)
+{
+    g_autoptr(GError) error = NULL;
+    guint32 id = cg_engine_initiate(f->rw, "rw", NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(run_until(both_up, f, TIMEOUT_MS));
+    return id;
+}
+
+static CgIkeSnapshot *
+only_sa(CgEngine *e)
+{
+    g_autoptr(GPtrArray) sas = cg_engine_list_sas(e, NULL);
+    g_assert_cmpuint(sas->len, ==, 1);
+    return g_ptr_array_steal_index(sas, 0);
+}
+
+static char *
+address_of(GInetSocketAddress *a)
+{
+    return g_inet_address_to_string(g_inet_socket_address_get_address(a));
+}
+
+static gboolean
+gw_children_moved(Fixture *f)
+{
+    return count_lines(f, "[gw]", "CHILD_SA moved to") >= 1;
+}
+
+static gboolean
+rw_followed(Fixture *f)
+{
+    return count_lines(f, "[rw]", "the peer follows us to") >= 1;
+}
+
+static gboolean
+moved_twice(Fixture *f)
+{
+    return count_lines(f, "[gw]", "CHILD_SA moved to") >= 2
+           && count_lines(f, "[rw]", "the peer follows us to") >= 2;
+}
+
+static void
+test_mobike_move(Fixture *f, gconstpointer data)
+{
+    guint32 rw_id = bring_up(f);
+    g_autoptr(CgIkeSnapshot) gw_before = only_sa(f->gw);
+    g_autofree char *gw_remote_before = address_of(gw_before->remote);
+    g_assert_cmpstr(gw_remote_before, ==, "127.0.0.1");
+    /* RFC 4555 3.3: both sides announced it in IKE_AUTH */
+    g_assert_cmpuint(count_lines(f, "[rw]", "the peer supports MOBIKE"), ==, 1);
+    g_assert_cmpuint(count_lines(f, "[gw]", "the peer supports MOBIKE"), ==, 1);
+
+    g_autoptr(GError) error = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_true(cg_engine_migrate_ike(f->rw, rw_id, "127.0.0.2", &error));
+    g_assert_no_error(error);
+    g_assert_true(run_until(rw_followed, f, TIMEOUT_MS));
+    g_assert_true(run_until(gw_children_moved, f, TIMEOUT_MS));
+    g_test_message("MOBIKE move confirmed by both sides after %" G_GINT64_FORMAT " us",
+                   g_get_monotonic_time() - t0);
+    g_assert_cmpuint(count_lines(f, "[rw]", "sending UPDATE_SA_ADDRESSES from 127.0.0.2"), ==, 1);
+    g_assert_cmpuint(count_lines(f, "[gw]", "the peer moves from 127.0.0.1"), ==, 1);
+    /* the gateway checked return routability before moving ESP */
+    g_assert_cmpuint(count_lines(f, "[gw]", "is reachable (COOKIE2 echoed)"), ==, 1);
+
+    /* the same IKE_SA on both sides, now at 127.0.0.2 */
+    g_autoptr(CgIkeSnapshot) rw_after = only_sa(f->rw);
+    g_autoptr(CgIkeSnapshot) gw_after = only_sa(f->gw);
+    g_assert_cmpuint(rw_after->unique_id, ==, rw_id);
+    g_assert_cmpuint(gw_after->unique_id, ==, gw_before->unique_id);
+    g_assert_true(memcmp(rw_after->spi_i, gw_before->spi_i, 8) == 0);
+    g_autofree char *rw_local = address_of(rw_after->local);
+    g_autofree char *gw_remote = address_of(gw_after->remote);
+    g_assert_cmpstr(rw_local, ==, "127.0.0.2");
+    g_assert_cmpstr(gw_remote, ==, "127.0.0.2");
+    g_assert_cmpuint(rw_after->children->len, ==, 1);
+    g_assert_cmpuint(gw_after->children->len, ==, 1);
+    g_assert_cmpuint(count_events(&f->rw_rec, CG_EVENT_IKE_DOWN), ==, 0);
+    g_assert_cmpuint(count_events(&f->gw_rec, CG_EVENT_IKE_DOWN), ==, 0);
+
+    /* and back */
+    g_assert_true(cg_engine_migrate_ike(f->rw, rw_id, "127.0.0.1", &error));
+    g_assert_no_error(error);
+    g_assert_true(run_until(moved_twice, f, TIMEOUT_MS));
+    g_autoptr(CgIkeSnapshot) gw_back = only_sa(f->gw);
+    g_autofree char *gw_remote_back = address_of(gw_back->remote);
+    g_assert_cmpstr(gw_remote_back, ==, "127.0.0.1");
+    g_assert_cmpuint(gw_back->unique_id, ==, gw_before->unique_id);
+}
+
+/* nothing changed: a network event moves nothing */
+static void
+test_no_change(Fixture *f, gconstpointer data)
+{
+    guint32 rw_id = bring_up(f);
+    cg_engine_network_changed(f->rw);
+    cg_engine_network_changed(f->gw);
+    spin(200);
+    g_autoptr(CgIkeSnapshot) rw = only_sa(f->rw);
+    g_assert_cmpuint(rw->unique_id, ==, rw_id);
+    g_autofree char *local = address_of(rw->local);
+    g_assert_cmpstr(local, ==, "127.0.0.1");
+    g_assert_cmpuint(count_lines(f, NULL, "UPDATE_SA_ADDRESSES"), ==, 0);
+    g_assert_cmpuint(count_lines(f, NULL, "re-establishing"), ==, 0);
+
+    /* after a resume: a liveness check at once, answered */
+    CgEngineStats before, after;
+    cg_engine_get_stats(f->gw, &before);
+    cg_engine_resumed(f->rw);
+    spin(300);
+    cg_engine_get_stats(f->gw, &after);
+    g_assert_cmpuint(after.packets_in, ==, before.packets_in + 1);
+    g_assert_cmpuint(count_lines(f, "[rw]", "checking that the peer is still there"), ==, 1);
+    g_assert_cmpuint(count_events(&f->rw_rec, CG_EVENT_IKE_DOWN), ==, 0);
+    g_assert_cmpuint(count_lines(f, NULL, "UPDATE_SA_ADDRESSES"), ==, 0);
+}
+
+static void
+test_bad_arguments(Fixture *f, gconstpointer data)
+{
+    guint32 rw_id = bring_up(f);
+    g_autoptr(GError) error = NULL;
+    g_assert_false(cg_engine_migrate_ike(f->rw, rw_id, "not-an-address", &error));
+    g_assert_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID);
+    g_clear_error(&error);
+    g_assert_false(cg_engine_migrate_ike(f->rw, rw_id + 1000, "127.0.0.2", &error));
+    g_assert_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_NOT_FOUND);
+    g_clear_error(&error);
+    g_assert_false(cg_engine_migrate_ike(f->rw, rw_id, "::1", &error));
+    g_assert_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID);
+    g_clear_error(&error);
+    /* RFC 4555 3.4: the responder does not move an IKE_SA */
+    g_autoptr(CgIkeSnapshot) gw = only_sa(f->gw);
+    g_assert_false(cg_engine_migrate_ike(f->gw, gw->unique_id, "127.0.0.1", &error));
+    g_assert_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID);
+}
+
+static gboolean
+reestablished(Fixture *f)
+{
+    if (!f->rw_rec.rekeyed_to || f->rw_rec.last_ike_up != f->rw_rec.rekeyed_to)
+        return FALSE;
+    g_autoptr(GPtrArray) rw = cg_engine_list_sas(f->rw, NULL);
+    g_autoptr(GPtrArray) gw = cg_engine_list_sas(f->gw, NULL);
+    return rw->len == 1 && gw->len == 1 && ((CgIkeSnapshot *)rw->pdata[0])->children->len == 1
+           && ((CgIkeSnapshot *)gw->pdata[0])->children->len == 1;
+}
+
+static void
+test_reestablish(Fixture *f, gconstpointer data)
+{
+    guint32 rw_id = bring_up(f);
+    g_assert_cmpuint(count_lines(f, "[rw]", "the peer supports MOBIKE"), ==, 0);
+    g_autoptr(GError) error = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_true(cg_engine_migrate_ike(f->rw, rw_id, "127.0.0.2", &error));
+    g_assert_no_error(error);
+    g_assert_true(run_until(reestablished, f, TIMEOUT_MS));
+    g_test_message("re-established after %" G_GINT64_FORMAT " us", g_get_monotonic_time() - t0);
+    g_assert_cmpuint(f->rw_rec.rekeyed_from, ==, rw_id);
+    g_assert_cmpuint(count_lines(f, "[rw]", "has no MOBIKE: re-establishing"), ==, 1);
+    /* listeners follow the successor: the old SA is not reported down */
+    g_assert_cmpuint(count_events(&f->rw_rec, CG_EVENT_IKE_DOWN), ==, 0);
+    g_autoptr(CgIkeSnapshot) rw = only_sa(f->rw);
+    g_autoptr(CgIkeSnapshot) gw = only_sa(f->gw);
+    g_assert_cmpuint(rw->unique_id, ==, f->rw_rec.rekeyed_to);
+    g_autofree char *local = address_of(rw->local);
+    g_autofree char *remote = address_of(gw->remote);
+    g_assert_cmpstr(local, ==, "127.0.0.2");
+    g_assert_cmpstr(remote, ==, "127.0.0.2");
+    g_assert_true(memcmp(rw->spi_i, gw->spi_i, 8) == 0);
+}
+
+static void
+test_route_source(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    g_autoptr(GInetAddress) src = cg_netmon_route_source(lo, 0, &error);
+    g_assert_no_error(error);
+    g_assert_true(g_inet_address_equal(src, lo));
+    g_autoptr(GInetAddress) two = g_inet_address_new_from_string("127.0.0.2");
+    g_autoptr(GInetAddress) src2 = cg_netmon_route_source(two, 0, &error);
+    g_assert_no_error(error);
+    g_assert_true(g_inet_address_get_is_loopback(src2));
+    /* a netmon starts and stops cleanly */
+    g_autoptr(CgNetmon) nm = cg_netmon_new(NULL, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(cg_netmon_change_count(nm), ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    cg_log_set_level(CG_LOG_DEBUG);
+    if (!g_getenv("CG_TEST_VERBOSE"))
+        g_assert_true(cg_log_set_file("/dev/null", NULL));
+    g_assert_true(cg_crypto_init(NULL, NULL));
+    g_test_add("/mobike/move", Fixture, NULL, fixture_setup, test_mobike_move, fixture_teardown);
+    g_test_add("/mobike/no-change", Fixture, NULL, fixture_setup, test_no_change,
+               fixture_teardown);
+    g_test_add("/mobike/bad-arguments", Fixture, NULL, fixture_setup, test_bad_arguments,
+               fixture_teardown);
+    g_test_add("/mobike/reestablish-without-mobike", Fixture, NULL, fixture_setup_no_mobike,
+               test_reestablish, fixture_teardown);
+    g_test_add_func("/mobike/route-source", test_route_source);
+    return g_test_run();
+}
