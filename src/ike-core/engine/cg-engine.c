@@ -1302,6 +1302,10 @@ void cg_engine_get_stats(CgEngine *engine, CgEngineStats *out)
     }
     out->ike_sas_current = ike;
     out->child_sas_current = child;
+    /* ESP packets the data plane dropped (uesp counts them by reason) */
+    CgKernelStats ks = {0};
+    cg_kernel_get_stats(engine->kernel, &ks);
+    out->packets_dropped += cg_kernel_stats_dropped(&ks);
 }
 
 /* ---- snapshots -------------------------------------------------------- */

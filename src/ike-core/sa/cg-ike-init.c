@@ -26,12 +26,18 @@ cg_natd_hash(const guint8 spi_i[8], const guint8 spi_r[8], GSocketAddress *addr,
     cg_sha1(buf, 16 + ip_len + 2, out);
 }
 
+/* force_encap: RFC 7296 2.23 lets a peer that wants UDP encapsulation
+ * anyway send a NAT_DETECTION_SOURCE_IP that cannot match, so both sides
+ * see a NAT and encapsulate ESP. */
 static void
 add_natd(CgChainBuilder *cb, const guint8 spi_i[8], const guint8 spi_r[8], GSocketAddress *src,
-         GSocketAddress *dst)
+         GSocketAddress *dst, gboolean force_encap)
 {
     guint8 h[20];
-    cg_natd_hash(spi_i, spi_r, src, h);
+    if (force_encap)
+        cg_random_bytes(h, sizeof(h));
+    else
+        cg_natd_hash(spi_i, spi_r, src, h);
     cg_chain_add_notify(cb, 0, NULL, 0, CG_N_NAT_DETECTION_SOURCE_IP, h, 20);
     cg_natd_hash(spi_i, spi_r, dst, h);
     cg_chain_add_notify(cb, 0, NULL, 0, CG_N_NAT_DETECTION_DESTINATION_IP, h, 20);
@@ -161,7 +167,7 @@ cg_ike_init_send_request(CgIkeSa *ike)
     cg_chain_add_raw(&cb, CG_PL_NONCE, g_bytes_get_data(ike->nonce_i, NULL),
                      g_bytes_get_size(ike->nonce_i));
     static const guint8 zero[8] = { 0 };
-    add_natd(&cb, ike->spi_i, zero, ike->local, ike->remote);
+    add_natd(&cb, ike->spi_i, zero, ike->local, ike->remote, ike->config->force_encap);
     /* RFC 7427 4, RFC 7383 2.3 */
     cg_auth_init_request_payloads(ike, &cb);
     cg_header_finish(b, 0, cb.first_type);
@@ -320,8 +326,8 @@ cg_ike_init_process_response(CgIkeSa *ike, const CgMessage *msg, const guint8 *r
         ike->remote = r;
         ike->local = l;
         ike->natt = TRUE;
-        if (ike->config->force_encap && !ike->nat_local)
-            ike->nat_local = TRUE; /* pretend, so ESP is encapsulated (RFC 7296 2.23) */
+        if (ike->config->force_encap)
+            ike->nat_local = TRUE; /* we faked our NAT-D: ESP goes in UDP */
     }
     g_autofree char *proposal = cg_proposal_chosen_string(&chosen);
     cg_ike_sa_log(ike, CG_LOG_DEBUG, "IKE_SA_INIT done, %s", proposal);
@@ -425,7 +431,7 @@ send_init_response(CgIkeSa *ike, InitJob *job)
     cg_chain_end_payload(&cb, off);
     cg_chain_add_raw(&cb, CG_PL_NONCE, g_bytes_get_data(ike->nonce_r, NULL),
                      g_bytes_get_size(ike->nonce_r));
-    add_natd(&cb, ike->spi_i, ike->spi_r, ike->local, ike->remote);
+    add_natd(&cb, ike->spi_i, ike->spi_r, ike->local, ike->remote, ike->config->force_encap);
     /* CERTREQ, RFC 7427 4, RFC 7383 2.3 */
     cg_auth_init_response_payloads(ike, &cb);
     cg_header_finish(b, 0, cb.first_type);
@@ -591,6 +597,8 @@ cg_ike_init_respond(CgEngine *engine, const CgMessage *msg, const guint8 *raw, g
     ike->msg_id_next_in = 1;
     check_natd(msg, ike->spi_i, (const guint8[8]){ 0 }, remote, local, &ike->nat_remote,
                &ike->nat_local);
+    if (config->force_encap)
+        ike->nat_local = TRUE; /* we fake our NAT-D: ESP goes in UDP */
     cg_auth_init_note_peer(ike, msg); /* signature hashes, fragmentation */
     ike->half_open = TRUE;
     cg_engine_half_open_changed(engine, +1);
