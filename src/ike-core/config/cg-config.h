@@ -187,6 +187,7 @@ typedef struct {
     GPtrArray *pools;         /* pool names (responder) */
     GPtrArray *dns;           /* GInetAddress*, handed out by the responder */
     GPtrArray *split_include; /* "10.1.0.0/16" strings, INTERNAL_IP4_SUBNET (IP6 for v6) */
+    GPtrArray *dns_domains;   /* char*: DNS search domains handed out (RFC 8598) */
 
     /* timers (seconds) */
     guint32 ike_rekey_time_s;      /* default 14400; 0 = never */

@@ -69,6 +69,7 @@ cg_conn_config_new(const char *name)
     c->pools = g_ptr_array_new_with_free_func(g_free);
     c->dns = g_ptr_array_new_with_free_func(g_object_unref);
     c->split_include = g_ptr_array_new_with_free_func(g_free);
+    c->dns_domains = g_ptr_array_new_with_free_func(g_free);
     c->ike_rekey_time_s = DEFAULT_IKE_REKEY_S;
     c->reauth_time_s = 0;
     c->rand_time_s = DEFAULT_IKE_REKEY_S / 10;
@@ -112,6 +113,7 @@ cg_conn_config_unref(CgConnConfig *c)
     g_clear_pointer(&c->pools, g_ptr_array_unref);
     g_clear_pointer(&c->dns, g_ptr_array_unref);
     g_clear_pointer(&c->split_include, g_ptr_array_unref);
+    g_clear_pointer(&c->dns_domains, g_ptr_array_unref);
     g_free(c->log_file);
     g_free(c->dataplane);
     if (c->auth_cache && c->auth_cache_free)

@@ -141,6 +141,7 @@ cg_control_json_ike_sa(const CgIkeSnapshot *s)
     json_object_set_array_member(o, "remote_vips", string_array(s->remote_vips));
     json_object_set_array_member(o, "dns", string_array(s->dns));
     json_object_set_array_member(o, "split_subnets", string_array(s->split_subnets));
+    json_object_set_array_member(o, "dns_domains", string_array(s->dns_domains));
     set_optional_int(o, "established_at_us", s->established_at);
     set_optional_int(o, "rekey_at_us", s->rekey_at);
     set_optional_int(o, "reauth_at_us", s->reauth_at);

@@ -1339,6 +1339,7 @@ void cg_ike_snapshot_free(CgIkeSnapshot *s)
     g_clear_pointer(&s->remote_vips, g_ptr_array_unref);
     g_clear_pointer(&s->dns, g_ptr_array_unref);
     g_clear_pointer(&s->split_subnets, g_ptr_array_unref);
+    g_clear_pointer(&s->dns_domains, g_ptr_array_unref);
     g_clear_pointer(&s->children, g_ptr_array_unref);
     g_free(s);
 }

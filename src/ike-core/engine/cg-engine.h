@@ -101,6 +101,7 @@ typedef struct {
     GPtrArray *remote_vips;         /* char*: addresses we assigned to the peer */
     GPtrArray *dns;                 /* char*: DNS servers received */
     GPtrArray *split_subnets;       /* char*: subnets received (INTERNAL_IP4_SUBNET) */
+    GPtrArray *dns_domains;         /* char*: DNS search domains received (RFC 8598) */
     gint64 established_at;
     gint64 rekey_at;
     gint64 reauth_at;

@@ -237,6 +237,8 @@ adopt_state(CgIkeSa *new_ike, CgIkeSa *old)
         g_ptr_array_add(new_ike->dns, g_object_ref(old->dns->pdata[i]));
     for (guint i = 0; i < old->subnets->len; i++)
         g_ptr_array_add(new_ike->subnets, g_strdup(old->subnets->pdata[i]));
+    for (guint i = 0; i < old->dns_domains->len; i++)
+        g_ptr_array_add(new_ike->dns_domains, g_strdup(old->dns_domains->pdata[i]));
     old->rekeyed_to = new_ike;
 }
 

@@ -124,6 +124,11 @@ cg_cp_build_reply(CgIkeSa *ike, const CgCpPayload *req, CgChainBuilder *cb)
             cp_add_attr(cp, CG_CA_INTERNAL_IP6_SUBNET, values[nv++], 17);
         }
     }
+    for (guint i = 0; c->dns_domains && i < c->dns_domains->len && cp->n_attrs < CG_MAX_CP_ATTRS;
+         i++) {
+        const char *d = c->dns_domains->pdata[i];
+        cp_add_attr(cp, CG_CA_INTERNAL_DNS_DOMAIN, (const guint8 *)d, strlen(d));
+    }
     if (cp->n_attrs) {
         gsize off = cg_chain_begin_payload(cb, CG_PL_CP, FALSE);
         cg_payload_write_cp(cb->buf, cp);
@@ -192,6 +197,19 @@ cg_cp_process_reply(CgIkeSa *ike, const CgMessage *msg)
                                                 a->value[3] & a->value[7], prefix));
                 break;
             }
+            case CG_CA_INTERNAL_DNS_DOMAIN: {
+                /* RFC 8598 4: a domain name, no NUL; anything else is dropped */
+                gboolean ok = a->value_len > 0 && a->value_len <= 255;
+                for (gsize j = 0; ok && j < a->value_len; j++)
+                    ok = g_ascii_isalnum(a->value[j]) || a->value[j] == '-' || a->value[j] == '.';
+                if (!ok) {
+                    cg_ike_sa_log(ike, CG_LOG_WARNING,
+                                  "ignored malformed INTERNAL_DNS_DOMAIN (%zu bytes)", a->value_len);
+                    break;
+                }
+                g_ptr_array_add(ike->dns_domains, g_strndup((const char *)a->value, a->value_len));
+                break;
+            }
             case CG_CA_INTERNAL_IP6_SUBNET: {
                 if (a->value_len != 17 || a->value[16] > 128) {
                     cg_ike_sa_log(ike, CG_LOG_WARNING, "ignored malformed INTERNAL_IP6_SUBNET");
@@ -222,4 +240,7 @@ cg_cp_process_reply(CgIkeSa *ike, const CgMessage *msg)
     }
     for (guint i = 0; i < ike->subnets->len; i++)
         cg_ike_sa_log(ike, CG_LOG_INFO, "received split subnet %s", (char *)ike->subnets->pdata[i]);
+    for (guint i = 0; i < ike->dns_domains->len; i++)
+        cg_ike_sa_log(ike, CG_LOG_INFO, "received DNS domain %s",
+                      (char *)ike->dns_domains->pdata[i]);
 }

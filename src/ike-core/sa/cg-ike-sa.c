@@ -66,6 +66,7 @@ cg_ike_sa_new(CgEngine *engine, CgConnConfig *config, gboolean initiator)
     ike->remote_vips = g_ptr_array_new_with_free_func(g_object_unref);
     ike->dns = g_ptr_array_new_with_free_func(g_object_unref);
     ike->subnets = g_ptr_array_new_with_free_func(g_free);
+    ike->dns_domains = g_ptr_array_new_with_free_func(g_free);
     g_queue_init(&ike->pending);
     /* RFC 7296 2.6: SPIs are random and non-zero */
     guint8 *spi = initiator ? ike->spi_i : ike->spi_r;
@@ -157,6 +158,7 @@ cg_ike_sa_free(CgIkeSa *ike)
     g_ptr_array_unref(ike->remote_vips);
     g_ptr_array_unref(ike->dns);
     g_ptr_array_unref(ike->subnets);
+    g_ptr_array_unref(ike->dns_domains);
     cg_memzero(&ike->keys, sizeof(ike->keys));
     cg_auth_state_free(ike->auth);
     cg_fragment_state_free(ike->frag);
@@ -948,6 +950,9 @@ cg_ike_sa_snapshot(CgIkeSa *ike)
     s->split_subnets = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < ike->subnets->len; i++)
         g_ptr_array_add(s->split_subnets, g_strdup(ike->subnets->pdata[i]));
+    s->dns_domains = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < ike->dns_domains->len; i++)
+        g_ptr_array_add(s->dns_domains, g_strdup(ike->dns_domains->pdata[i]));
     s->established_at = ike->established_at;
     s->rekey_at = ike->rekey_at;
     s->reauth_at = ike->reauth_at;

@@ -144,6 +144,7 @@ struct CgIkeSa {
     CgPool *remote_vip_pool;
     GPtrArray *dns;     /* GInetAddress* received */
     GPtrArray *subnets; /* char* "10.1.0.0/16" received */
+    GPtrArray *dns_domains; /* char* search domains received (RFC 8598) */
 
     /* timers */
     guint rekey_timer;

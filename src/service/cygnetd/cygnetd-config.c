@@ -753,6 +753,29 @@ apply_split_include(Target *t, const char *value, GError **error)
     return TRUE;
 }
 
+/* RFC 8598 4: a domain name of printable characters, at most 255 */
+static gboolean
+apply_dns_domains(Target *t, const char *value, GError **error)
+{
+    g_auto(GStrv) items = split_list(value, error);
+    if (items == NULL)
+        return FALSE;
+    g_ptr_array_set_size(t->conn->dns_domains, 0);
+    for (guint i = 0; items[i] != NULL; i++) {
+        gsize len = strlen(items[i]);
+        gboolean ok = len > 0 && len <= 255;
+        for (gsize j = 0; ok && j < len; j++)
+            ok = g_ascii_isalnum(items[i][j]) || items[i][j] == '-' || items[i][j] == '.';
+        if (!ok) {
+            g_set_error(error, CG_CONFIG_ERROR, CG_CONFIG_ERROR_INVALID,
+                        "'%s' is not a domain name (letters, digits, '-' and '.')", items[i]);
+            return FALSE;
+        }
+        g_ptr_array_add(t->conn->dns_domains, g_strdup(items[i]));
+    }
+    return TRUE;
+}
+
 static gboolean
 apply_rekey_time(Target *t, const char *value, GError **error)
 {
@@ -1072,6 +1095,9 @@ static const KeyDef key_defs[] = {
     { { CONN, "split-include", "list of CIDRs", "none",
         "as responder, send these subnets (INTERNAL_IP4_SUBNET/IP6_SUBNET)" },
       apply_split_include },
+    { { CONN, "dns-domains", "list of domain names", "none",
+        "as responder, send these DNS search domains (INTERNAL_DNS_DOMAIN, RFC 8598)" },
+      apply_dns_domains },
     { { CONN, "rekey-time", "duration", "4h", "IKE_SA rekey interval; 0 = never" },
       apply_rekey_time },
     { { CONN, "reauth-time", "duration", "0", "IKE_SA reauthentication interval; 0 = never" },

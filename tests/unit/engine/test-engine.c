@@ -131,6 +131,7 @@ gw_config(const char *ike, const char *esp)
     if (!c->dns)
         c->dns = g_ptr_array_new_with_free_func(g_object_unref);
     g_ptr_array_add(c->dns, g_inet_address_new_from_string("10.9.0.53"));
+    g_ptr_array_add(c->dns_domains, g_strdup("corp.test"));
     CgChildConfig *cc = cg_child_config_new("gw");
     g_array_unref(cc->local_ts);
     cc->local_ts = ts_list("10.1.0.0/16");
@@ -298,6 +299,9 @@ test_establish(Fixture *f, gconstpointer data)
     g_assert_true(g_str_has_prefix(rw->local_vips->pdata[0], "10.9.0."));
     g_assert_cmpuint(rw->dns->len, ==, 1);
     g_assert_cmpstr(rw->dns->pdata[0], ==, "10.9.0.53");
+    /* RFC 8598 search domain */
+    g_assert_cmpuint(rw->dns_domains->len, ==, 1);
+    g_assert_cmpstr(rw->dns_domains->pdata[0], ==, "corp.test");
     /* the CHILD_SA is narrowed to the virtual IP */
     CgChildSnapshot *c = rw->children->pdata[0];
     g_autofree char *vip_ts = g_strdup_printf("%s/32", (char *)rw->local_vips->pdata[0]);
