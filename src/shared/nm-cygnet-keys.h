@@ -35,6 +35,20 @@
 #define NM_CYGNET_KEY_DATAPLANE          "dataplane"          /* NM_CYGNET_DATAPLANE_* */
 #define NM_CYGNET_KEY_MTU                "mtu"                /* tunnel MTU; unset: uesp sizes it */
 #define NM_CYGNET_KEY_PSK_FLAGS          "psk-flags"          /* NMSettingSecretFlags of "psk" */
+/* certificates and EAP (auth=cert, auth=eap) */
+#define NM_CYGNET_KEY_CERT                 "cert"                 /* our certificate file (PEM/DER) */
+#define NM_CYGNET_KEY_KEY                  "key"                  /* its private key file */
+#define NM_CYGNET_KEY_PKCS12               "pkcs12"               /* or: certificate and key in one file */
+#define NM_CYGNET_KEY_PKCS11_MODULE        "pkcs11-module"        /* or: a token's PKCS#11 module */
+#define NM_CYGNET_KEY_CERT_NICKNAME        "cert-nickname"        /* the certificate on the token */
+#define NM_CYGNET_KEY_CA_CERT              "ca-cert"              /* gateway's CA file; empty: system */
+#define NM_CYGNET_KEY_CRL                  "crl"                  /* a CRL file */
+#define NM_CYGNET_KEY_REMOTE_CERT          "remote-cert"          /* the gateway's certificate, pinned */
+#define NM_CYGNET_KEY_EAP_METHOD           "eap-method"           /* NM_CYGNET_EAP_* */
+#define NM_CYGNET_KEY_USER                 "user"                 /* our EAP identity */
+#define NM_CYGNET_KEY_PASSWORD_FLAGS       "password-flags"       /* flags of "password" */
+#define NM_CYGNET_KEY_PIN_FLAGS            "pin-flags"            /* flags of "pin" */
+#define NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS "key-passphrase-flags" /* flags of "key-passphrase" */
 
 /* Every vpn.data key, for building a table: { NM_CYGNET_DATA_KEYS, NULL }.
  * A key not listed here is refused at connect time. */
@@ -45,19 +59,31 @@
         NM_CYGNET_KEY_REKEY_TIME, NM_CYGNET_KEY_REAUTH_TIME, NM_CYGNET_KEY_CHILD_REKEY_TIME,       \
         NM_CYGNET_KEY_CHILD_LIFE_TIME, NM_CYGNET_KEY_RETRANSMIT_TIMEOUT,                           \
         NM_CYGNET_KEY_RETRANSMIT_TRIES, NM_CYGNET_KEY_ENCAP, NM_CYGNET_KEY_MOBIKE,                 \
-        NM_CYGNET_KEY_DATAPLANE, NM_CYGNET_KEY_MTU, NM_CYGNET_KEY_PSK_FLAGS
+        NM_CYGNET_KEY_DATAPLANE, NM_CYGNET_KEY_MTU, NM_CYGNET_KEY_PSK_FLAGS, NM_CYGNET_KEY_CERT,     \
+        NM_CYGNET_KEY_KEY, NM_CYGNET_KEY_PKCS12, NM_CYGNET_KEY_PKCS11_MODULE,                      \
+        NM_CYGNET_KEY_CERT_NICKNAME, NM_CYGNET_KEY_CA_CERT, NM_CYGNET_KEY_CRL,                     \
+        NM_CYGNET_KEY_REMOTE_CERT, NM_CYGNET_KEY_EAP_METHOD, NM_CYGNET_KEY_USER,                   \
+        NM_CYGNET_KEY_PASSWORD_FLAGS, NM_CYGNET_KEY_PIN_FLAGS, NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS
 
 /* ---- vpn.secrets ------------------------------------------------------ */
 
-#define NM_CYGNET_SECRET_PSK "psk" /* the pre-shared key */
+#define NM_CYGNET_SECRET_PSK            "psk"            /* the pre-shared key */
+#define NM_CYGNET_SECRET_PASSWORD       "password"       /* EAP-MSCHAPv2 password */
+#define NM_CYGNET_SECRET_PIN            "pin"            /* the token's PIN */
+#define NM_CYGNET_SECRET_KEY_PASSPHRASE "key-passphrase" /* the PKCS#12 file's password */
 
-#define NM_CYGNET_SECRET_KEYS NM_CYGNET_SECRET_PSK
+#define NM_CYGNET_SECRET_KEYS                                                                      \
+    NM_CYGNET_SECRET_PSK, NM_CYGNET_SECRET_PASSWORD, NM_CYGNET_SECRET_PIN,                         \
+        NM_CYGNET_SECRET_KEY_PASSPHRASE
 
 /* ---- values ------------------------------------------------------------ */
 
 #define NM_CYGNET_AUTH_PSK  "psk"
-#define NM_CYGNET_AUTH_CERT "cert" /* not yet: refused at connect time */
-#define NM_CYGNET_AUTH_EAP  "eap"  /* not yet: refused at connect time */
+#define NM_CYGNET_AUTH_CERT "cert" /* our certificate; the gateway's too */
+#define NM_CYGNET_AUTH_EAP  "eap"  /* EAP inside IKEv2; the gateway's certificate */
+
+#define NM_CYGNET_EAP_MSCHAPV2 "mschapv2" /* user name and password */
+#define NM_CYGNET_EAP_TLS      "tls"      /* our certificate, inside EAP */
 
 #define NM_CYGNET_VIP_IPV4 "ipv4"
 #define NM_CYGNET_VIP_IPV6 "ipv6"
@@ -73,3 +99,5 @@
 
 #define NM_CYGNET_DEFAULT_PORT      500
 #define NM_CYGNET_DEFAULT_DPD_DELAY "30s"
+/* the gateway's CA when ca-cert and remote-cert are empty (Debian's bundle) */
+#define NM_CYGNET_SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"

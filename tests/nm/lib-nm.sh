@@ -309,11 +309,35 @@ nm_keyfile() {
 
 # nm_profile_digest NAME: what the saved profile holds (keyfile and D-Bus
 # view, secrets included), to prove the service never changes it.
-nm_profile_digest() {
+_nm_profile_digest_once() {
+    local shown="" try
+    # nmcli can fail on a loaded machine: an empty answer must not look
+    # like a changed profile
+    for try in 1 2 3 4 5; do
+        shown="$(nm_cli --show-secrets -g vpn.data,vpn.secrets,vpn.service-type \
+            connection show "$1" 2>/dev/null)" && [ -n "$shown" ] && break
+        sleep 0.5
+    done
+    [ -n "$shown" ] || fail "nmcli could not show profile '$1'"
     {
         cat "$(nm_keyfile "$1")"
-        nm_cli --show-secrets -g vpn.data,vpn.secrets,vpn.service-type connection show "$1"
+        printf '%s\n' "$shown"
     } | sha256sum | cut -d' ' -f1
+}
+
+# nm_profile_digest NAME: a digest of the saved profile (keyfile and what
+# nmcli shows), read until two reads agree: NetworkManager may still be
+# writing the keyfile it just created.
+nm_profile_digest() {
+    local a b try
+    a="$(_nm_profile_digest_once "$1")"
+    for try in 1 2 3 4 5 6; do
+        sleep 0.3
+        b="$(_nm_profile_digest_once "$1")"
+        [ "$a" = "$b" ] && break
+        a="$b"
+    done
+    printf '%s\n' "$a"
 }
 
 # nm_logs: every log file of the run (NetworkManager's with the service's

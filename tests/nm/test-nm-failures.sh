@@ -72,7 +72,7 @@ nm_vpn_add unknownkey gateway="$GW_ADDR" bogus-key=1 psk-flags=0 -- psk="$PSK"
 digest_unknownkey="$(nm_profile_digest unknownkey)"
 expect_failure unknownkey 'activation failed' "vpn\.data: unknown key 'bogus-key'" 5000
 nm_vpn_add certauth gateway="$GW_ADDR" auth=cert psk-flags=0 -- psk="$PSK"
-expect_failure certauth 'activation failed' "vpn\.data key 'auth': 'cert' is not supported" 5000
+expect_failure certauth 'activation failed' "vpn\.data key 'cert': auth=cert needs our certificate" 5000
 nm_vpn_add nogateway local-id=client.test psk-flags=0 -- psk="$PSK"
 expect_failure nogateway 'activation failed' "vpn\.data key 'gateway': required" 5000
 

@@ -5,8 +5,8 @@
 # Usage: test-nm-settings-doc.sh KEYS-HEADER DOC
 set -euo pipefail
 header="$1" doc="$2"
-keys="$(sed -nE 's/^#define NM_CYGNET_(KEY|SECRET)_[A-Z_]+ +"([a-z-]+)".*/\2/p' "$header" | sort -u)"
-documented="$(sed -nE 's/^\| `([a-z-]+)` \|.*/\1/p' "$doc" | sort -u)"
+keys="$(sed -nE 's/^#define NM_CYGNET_(KEY|SECRET)_[A-Z0-9_]+ +"([a-z0-9-]+)".*/\2/p' "$header" | sort -u)"
+documented="$(sed -nE 's/^\| `([a-z0-9-]+)` \|.*/\1/p' "$doc" | sort -u)"
 [ -n "$keys" ] || { echo "no keys found in $header" >&2; exit 1; }
 missing="$(comm -23 <(echo "$keys") <(echo "$documented"))"
 extra="$(comm -13 <(echo "$keys") <(echo "$documented"))"

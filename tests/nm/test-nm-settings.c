@@ -4,7 +4,9 @@
  * tables are never changed. */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include "nm-cygnet-keys.h"
@@ -168,16 +170,116 @@ test_bad_values(void)
     }
 }
 
-static void
-test_unsupported_auth(void)
+/* A file that exists, for the file keys (never read here). */
+static char *
+temp_file(void)
 {
+    g_autoptr(GError) error = NULL;
+    char *path = NULL;
+    int fd = g_file_open_tmp("nm-settings-XXXXXX", &path, &error);
+    g_assert_no_error(error);
+    close(fd);
+    return path;
+}
+
+static void
+test_eap_auth(void)
+{
+    g_autofree char *ca = temp_file();
     g_autoptr(GHashTable) data
-        = table_new(NM_CYGNET_KEY_GATEWAY, "192.0.2.1", NM_CYGNET_KEY_AUTH, "eap", NULL);
+        = table_new(NM_CYGNET_KEY_GATEWAY, "192.0.2.1", NM_CYGNET_KEY_AUTH, "eap",
+                    NM_CYGNET_KEY_USER, "alice", NM_CYGNET_KEY_CA_CERT, ca, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(NmCygnetSettings) s = nm_cygnet_settings_parse(data, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(s->conn->local_auth, ==, CG_AUTH_BY_EAP);
+    g_assert_cmpint(s->conn->remote_auth, ==, CG_AUTH_BY_PUBKEY);
+    g_assert_cmpint(s->conn->local_eap, ==, CG_EAP_MSCHAPV2);
+    g_assert_cmpstr(s->conn->eap_identity, ==, "alice");
+    g_assert_cmpstr(nm_cygnet_settings_missing_secret(s), ==, NM_CYGNET_SECRET_PASSWORD);
+    g_autoptr(CgConnConfig) refused = nm_cygnet_settings_to_conn(s, "t", &error);
+    g_assert_null(refused);
+    g_assert_nonnull(strstr(error->message, "vpn.secrets key 'password': required for auth=eap"));
+    g_clear_error(&error);
+
+    g_autoptr(GHashTable) secrets = table_new(NM_CYGNET_SECRET_PASSWORD, "0xnot-hex", NULL);
+    g_assert_true(nm_cygnet_settings_update_secrets(s, secrets, &error));
+    g_assert_null(nm_cygnet_settings_missing_secret(s));
+    g_autoptr(CgConnConfig) conn = nm_cygnet_settings_to_conn(s, "t", &error);
+    g_assert_no_error(error);
+    /* taken as written, not as hex */
+    g_assert_cmpuint(g_bytes_get_size(conn->eap_password), ==, strlen("0xnot-hex"));
+    g_assert_cmpstr(conn->cacerts->pdata[0], ==, ca);
+    g_assert_false(s->system_cas);
+    g_unlink(ca);
+}
+
+static void
+test_cert_auth(void)
+{
+    g_autofree char *file = temp_file();
+    static const struct {
+        const char *keys[6]; /* after gateway and auth=cert: key, value, ... */
+        const char *missing_secret;
+        const char *error; /* NULL: parses */
+    } cases[] = {
+        { { "cert", "FILE", "key", "FILE" }, NULL, NULL },
+        { { "pkcs12", "FILE" }, "key-passphrase", NULL },
+        { { "pkcs12", "FILE", "key-passphrase-flags", "4" }, NULL, NULL },
+        { { "cert-nickname", "tok:me", "pkcs11-module", "FILE" }, "pin", NULL },
+        { { NULL }, NULL, "vpn.data key 'cert': auth=cert needs our certificate" },
+        { { "cert", "FILE" }, NULL, "vpn.data key 'key': required with 'cert'" },
+        { { "cert", "FILE", "key", "FILE", "pkcs12", "FILE" }, NULL, "(2 are set)" },
+        { { "cert", "relative.pem" },
+          NULL,
+          "vpn.data key 'cert': 'relative.pem' is not an "
+          "absolute path" },
+        { { "ca-cert", "/nonexistent/ca.pem" },
+          NULL,
+          "vpn.data key 'ca-cert': "
+          "'/nonexistent/ca.pem' is not a file" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GHashTable) data
+            = table_new(NM_CYGNET_KEY_GATEWAY, "192.0.2.1", NM_CYGNET_KEY_AUTH, "cert", NULL);
+        for (guint k = 0; k + 1 < G_N_ELEMENTS(cases[i].keys) && cases[i].keys[k]; k += 2) {
+            const char *v = cases[i].keys[k + 1];
+            g_hash_table_insert(data, g_strdup(cases[i].keys[k]),
+                                g_strdup(strcmp(v, "FILE") == 0 ? file : v));
+        }
+        g_autoptr(GError) error = NULL;
+        g_autoptr(NmCygnetSettings) s = nm_cygnet_settings_parse(data, NULL, &error);
+        if (cases[i].error) {
+            g_assert_null(s);
+            g_assert_nonnull(error);
+            if (!strstr(error->message, cases[i].error))
+                g_error("case %u: '%s' lacks '%s'", i, error->message, cases[i].error);
+            continue;
+        }
+        g_assert_no_error(error);
+        g_assert_cmpint(s->conn->local_auth, ==, CG_AUTH_BY_PUBKEY);
+        g_assert_cmpstr(nm_cygnet_settings_missing_secret(s), ==, cases[i].missing_secret);
+        /* no ca-cert: the system's CAs, when the system has them */
+        if (g_file_test(NM_CYGNET_SYSTEM_CA_FILE, G_FILE_TEST_EXISTS))
+            g_assert_true(s->system_cas);
+    }
+    g_unlink(file);
+}
+
+static void
+test_bad_auth(void)
+{
+    g_autoptr(GHashTable) data = table_new(NM_CYGNET_KEY_GATEWAY, "192.0.2.1", NM_CYGNET_KEY_AUTH,
+                                           "xauth", NM_CYGNET_KEY_EAP_METHOD, "md5", NULL);
     g_autoptr(GError) error = NULL;
     g_autoptr(NmCygnetSettings) s = nm_cygnet_settings_parse(data, NULL, &error);
     g_assert_null(s);
-    g_assert_error(error, NM_CYGNET_SETTINGS_ERROR, NM_CYGNET_SETTINGS_ERROR_NOT_SUPPORTED);
-    g_assert_nonnull(strstr(error->message, "vpn.data key 'auth': 'eap' is not supported"));
+    g_assert_nonnull(strstr(error->message, "vpn.data key 'auth': 'xauth' is not an "
+                                            "authentication method (psk, cert, eap)"));
+    g_clear_error(&error);
+    g_hash_table_insert(data, g_strdup(NM_CYGNET_KEY_AUTH), g_strdup("eap"));
+    g_assert_null(nm_cygnet_settings_parse(data, NULL, &error));
+    g_assert_nonnull(strstr(error->message, "vpn.data key 'eap-method': 'md5' is not one of"));
 }
 
 static void
@@ -194,10 +296,10 @@ test_unknown_keys(void)
     g_clear_error(&error);
 
     g_autoptr(GHashTable) data2 = table_new(NM_CYGNET_KEY_GATEWAY, "192.0.2.1", NULL);
-    g_autoptr(GHashTable) secrets = table_new("password", TEST_PSK, NULL);
+    g_autoptr(GHashTable) secrets = table_new("passwd", TEST_PSK, NULL);
     g_autoptr(NmCygnetSettings) s2 = nm_cygnet_settings_parse(data2, secrets, &error);
     g_assert_null(s2);
-    g_assert_nonnull(strstr(error->message, "vpn.secrets: unknown key 'password'"));
+    g_assert_nonnull(strstr(error->message, "vpn.secrets: unknown key 'passwd'"));
     g_assert_null(strstr(error->message, TEST_PSK));
 }
 
@@ -359,7 +461,9 @@ main(int argc, char **argv)
     g_test_add_func("/nm/settings/defaults", test_defaults);
     g_test_add_func("/nm/settings/full", test_full);
     g_test_add_func("/nm/settings/bad-values", test_bad_values);
-    g_test_add_func("/nm/settings/unsupported-auth", test_unsupported_auth);
+    g_test_add_func("/nm/settings/eap-auth", test_eap_auth);
+    g_test_add_func("/nm/settings/cert-auth", test_cert_auth);
+    g_test_add_func("/nm/settings/bad-auth", test_bad_auth);
     g_test_add_func("/nm/settings/unknown-keys", test_unknown_keys);
     g_test_add_func("/nm/settings/missing-gateway", test_missing_gateway);
     g_test_add_func("/nm/settings/child-lifetimes", test_child_lifetimes);

@@ -306,8 +306,13 @@ on_engine_event(const CgEvent *event, gpointer user_data)
         return;
     switch (event->type) {
         case CG_EVENT_AUTH:
+            /* the reason says which check failed: a certificate that is
+             * untrusted, expired or revoked, a wrong identity, a wrong
+             * password */
             if (!event->success)
-                remember(self, CG_REASON_AUTH_FAILED, event->message);
+                remember(self,
+                         event->reason != CG_REASON_NONE ? event->reason : CG_REASON_AUTH_FAILED,
+                         event->message);
             break;
         case CG_EVENT_ERROR:
             remember(self, event->reason, event->message);
@@ -369,8 +374,9 @@ start_ike(NmCygnetPlugin *self, GInetAddress *gateway, GError **error)
     if (!conn || !cg_engine_load_connection(self->engine, conn, error))
         return FALSE;
     g_autofree char *address = g_inet_address_to_string(gateway);
-    cg_info(log_name(self), "connecting '%s' to %s (%s) port %u", self->conn_id,
-            self->settings->gateway, address, self->settings->port);
+    cg_info(log_name(self), "connecting '%s' to %s (%s) port %u, auth %s%s", self->conn_id,
+            self->settings->gateway, address, self->settings->port, self->settings->auth,
+            self->settings->system_cas ? ", the gateway checked against the system's CAs" : "");
     self->phase = PHASE_CONNECTING;
     self->ike_id = cg_engine_initiate(self->engine, self->conn_name, NULL, address, error);
     return self->ike_id != 0;
@@ -460,16 +466,35 @@ bad_settings(NmCygnetPlugin *self, GError *cause, GError **error)
     return refuse(self, NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS, cause, error);
 }
 
+/* What the dialog shows when the service asks mid-connect. */
+static const char *
+secret_prompt(const char *key)
+{
+    if (strcmp(key, NM_CYGNET_SECRET_PASSWORD) == 0)
+        return _("A password is required");
+    if (strcmp(key, NM_CYGNET_SECRET_PIN) == 0)
+        return _("The token's PIN is required");
+    if (strcmp(key, NM_CYGNET_SECRET_KEY_PASSPHRASE) == 0)
+        return _("The private key's passphrase is required");
+    return _("A pre-shared key is required");
+}
+
 static gboolean
 emit_secrets_required(gpointer data)
 {
     g_autoptr(NmCygnetPlugin) self = data;
-    if (self->phase != PHASE_NEED_SECRETS)
+    if (self->phase != PHASE_NEED_SECRETS || !self->settings)
         return G_SOURCE_REMOVE;
-    const char *hints[] = { NM_CYGNET_SECRET_PSK, NULL };
-    cg_info(log_name(self), "asking NetworkManager for the pre-shared key");
-    nm_vpn_service_plugin_secrets_required(NM_VPN_SERVICE_PLUGIN(self),
-                                           _("A pre-shared key is required"), hints);
+    const char *key = nm_cygnet_settings_missing_secret(self->settings);
+    if (!key)
+        return G_SOURCE_REMOVE;
+    const char *hints[] = { key, NULL };
+    const char *what = strcmp(key, NM_CYGNET_SECRET_PSK) == 0        ? "pre-shared key"
+                       : strcmp(key, NM_CYGNET_SECRET_PASSWORD) == 0 ? "EAP password"
+                       : strcmp(key, NM_CYGNET_SECRET_PIN) == 0      ? "token PIN"
+                                                                     : "private key passphrase";
+    cg_info(log_name(self), "asking NetworkManager for the %s ('%s')", what, key);
+    nm_vpn_service_plugin_secrets_required(NM_VPN_SERVICE_PLUGIN(self), secret_prompt(key), hints);
     return G_SOURCE_REMOVE;
 }
 
@@ -516,11 +541,12 @@ start_connect(NmCygnetPlugin *self, NMConnection *connection, gboolean interacti
     self->never_default4 = s_ip4 && nm_setting_ip_config_get_never_default(s_ip4);
     self->never_default6 = s_ip6 && nm_setting_ip_config_get_never_default(s_ip6);
 
-    if (nm_cygnet_settings_psk_required(self->settings)) {
+    const char *missing = nm_cygnet_settings_missing_secret(self->settings);
+    if (missing) {
         if (!interactive) {
             g_set_error(&local_error, NM_CYGNET_SETTINGS_ERROR, NM_CYGNET_SETTINGS_ERROR_MISSING,
-                        "vpn.secrets key '%s': required for auth=psk, but missing",
-                        NM_CYGNET_SECRET_PSK);
+                        "vpn.secrets key '%s': required for auth=%s, but missing", missing,
+                        self->settings->auth);
             return bad_settings(self, local_error, error);
         }
         /* after Connect has returned, so NetworkManager is listening */
@@ -556,13 +582,17 @@ real_need_secrets(NMVpnServicePlugin *plugin, NMConnection *connection, const ch
                             _("the connection has no VPN setting"));
         return FALSE;
     }
-    const char *auth = nm_setting_vpn_get_data_item(s_vpn, NM_CYGNET_KEY_AUTH);
-    if (auth && *auth && strcmp(auth, NM_CYGNET_AUTH_PSK) != 0)
-        return FALSE; /* Connect names the unsupported method */
+    /* which secret depends on the method (and, for a certificate, on
+     * where it lives); settings Connect will refuse are its business */
+    g_autoptr(GHashTable) data = vpn_items(s_vpn, FALSE);
+    g_autoptr(GHashTable) secrets = vpn_items(s_vpn, TRUE);
+    g_autoptr(NmCygnetSettings) settings = nm_cygnet_settings_parse(data, secrets, NULL);
+    const char *key = settings ? nm_cygnet_settings_missing_secret(settings) : NULL;
+    if (!key)
+        return FALSE;
     NMSettingSecretFlags flags = NM_SETTING_SECRET_FLAG_NONE;
-    nm_setting_get_secret_flags(NM_SETTING(s_vpn), NM_CYGNET_SECRET_PSK, &flags, NULL);
-    const char *psk = nm_setting_vpn_get_secret(s_vpn, NM_CYGNET_SECRET_PSK);
-    if ((psk && *psk) || (flags & NM_SETTING_SECRET_FLAG_NOT_REQUIRED))
+    nm_setting_get_secret_flags(NM_SETTING(s_vpn), key, &flags, NULL);
+    if (flags & NM_SETTING_SECRET_FLAG_NOT_REQUIRED)
         return FALSE;
     *setting_name = NM_SETTING_VPN_SETTING_NAME;
     return TRUE;
@@ -582,9 +612,10 @@ real_new_secrets(NMVpnServicePlugin *plugin, NMConnection *connection, GError **
     g_autoptr(GError) local_error = NULL;
     if (!nm_cygnet_settings_update_secrets(self->settings, secrets, &local_error))
         return bad_settings(self, local_error, error);
-    if (nm_cygnet_settings_psk_required(self->settings)) {
+    const char *missing = nm_cygnet_settings_missing_secret(self->settings);
+    if (missing) {
         g_set_error(&local_error, NM_CYGNET_SETTINGS_ERROR, NM_CYGNET_SETTINGS_ERROR_MISSING,
-                    "vpn.secrets key '%s': still missing after NewSecrets", NM_CYGNET_SECRET_PSK);
+                    "vpn.secrets key '%s': still missing after NewSecrets", missing);
         return bad_settings(self, local_error, error);
     }
     if (!begin_resolve(self, &local_error))

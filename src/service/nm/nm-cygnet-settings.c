@@ -20,6 +20,8 @@ G_DEFINE_QUARK(nm - cygnet - settings - error - quark, nm_cygnet_settings_error)
 #define MIN_MTU              576
 #define MAX_MTU              65535
 #define SECRET_FLAGS_ALL     7 /* agent-owned | not-saved | not-required */
+#define SECRET_NOT_REQUIRED  4
+#define MAX_NAME_LEN         255
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -228,17 +230,102 @@ apply_identity(ParseState *st, const char *key, const char *value, GError **erro
 static gboolean
 apply_auth(ParseState *st, const char *key, const char *value, GError **error)
 {
+    CgConnConfig *c = st->s->conn;
     if (strcmp(value, NM_CYGNET_AUTH_PSK) == 0) {
-        st->s->conn->local_auth = CG_AUTH_BY_PSK;
-        st->s->conn->remote_auth = CG_AUTH_BY_PSK;
+        c->local_auth = CG_AUTH_BY_PSK;
+        c->remote_auth = CG_AUTH_BY_PSK;
+    } else if (strcmp(value, NM_CYGNET_AUTH_CERT) == 0) {
+        c->local_auth = CG_AUTH_BY_PUBKEY;
+        c->remote_auth = CG_AUTH_BY_PUBKEY;
+    } else if (strcmp(value, NM_CYGNET_AUTH_EAP) == 0) {
+        /* the road warrior: we log in with EAP, the gateway shows its
+         * certificate (RFC 7296 2.16) */
+        c->local_auth = CG_AUTH_BY_EAP;
+        c->remote_auth = CG_AUTH_BY_PUBKEY;
+        if (c->local_eap == CG_EAP_ANY)
+            c->local_eap = CG_EAP_MSCHAPV2;
+    } else {
+        g_autofree char *v = echo_value(value);
+        return key_error(error, NM_CYGNET_SETTINGS_ERROR_INVALID, DATA, key,
+                         "%s is not an authentication method (%s, %s, %s)", v, NM_CYGNET_AUTH_PSK,
+                         NM_CYGNET_AUTH_CERT, NM_CYGNET_AUTH_EAP);
+    }
+    g_free(st->s->auth);
+    st->s->auth = g_strdup(value);
+    return TRUE;
+}
+
+static gboolean
+apply_eap_method(ParseState *st, const char *key, const char *value, GError **error)
+{
+    if (strcmp(value, NM_CYGNET_EAP_MSCHAPV2) == 0)
+        st->s->conn->local_eap = CG_EAP_MSCHAPV2;
+    else if (strcmp(value, NM_CYGNET_EAP_TLS) == 0)
+        st->s->conn->local_eap = CG_EAP_TLS;
+    else {
+        g_autofree char *v = echo_value(value);
+        return key_error(error, NM_CYGNET_SETTINGS_ERROR_INVALID, DATA, key,
+                         "%s is not one of %s, %s", v, NM_CYGNET_EAP_MSCHAPV2, NM_CYGNET_EAP_TLS);
+    }
+    return TRUE;
+}
+
+/* Files are named by absolute path and read by the engine on first use,
+ * as the service's user (root): libnm 1.42 has no
+ * nm_utils_copy_cert_as_user(). Checked here so a typo names the key. */
+static gboolean
+apply_file(ParseState *st, const char *key, const char *value, GError **error)
+{
+    g_autofree char *v = echo_value(value);
+    if (!g_path_is_absolute(value))
+        return key_error(error, NM_CYGNET_SETTINGS_ERROR_INVALID, DATA, key,
+                         "%s is not an absolute path", v);
+    if (!g_file_test(value, G_FILE_TEST_IS_REGULAR))
+        return key_error(error, NM_CYGNET_SETTINGS_ERROR_INVALID, DATA, key,
+                         "%s is not a file that exists", v);
+    CgConnConfig *c = st->s->conn;
+    char **target = NULL;
+    if (strcmp(key, NM_CYGNET_KEY_CERT) == 0)
+        target = &c->cert;
+    else if (strcmp(key, NM_CYGNET_KEY_KEY) == 0)
+        target = &c->key;
+    else if (strcmp(key, NM_CYGNET_KEY_PKCS12) == 0)
+        target = &c->pkcs12;
+    else if (strcmp(key, NM_CYGNET_KEY_PKCS11_MODULE) == 0)
+        target = &c->pkcs11_module;
+    else if (strcmp(key, NM_CYGNET_KEY_REMOTE_CERT) == 0)
+        target = &c->remote_cert;
+    else if (strcmp(key, NM_CYGNET_KEY_CA_CERT) == 0) {
+        g_ptr_array_add(c->cacerts, g_strdup(value));
+        return TRUE;
+    } else {
+        g_ptr_array_add(c->crls, g_strdup(value));
         return TRUE;
     }
-    g_autofree char *v = echo_value(value);
-    if (strcmp(value, NM_CYGNET_AUTH_CERT) == 0 || strcmp(value, NM_CYGNET_AUTH_EAP) == 0)
-        return key_error(error, NM_CYGNET_SETTINGS_ERROR_NOT_SUPPORTED, DATA, key,
-                         "%s is not supported by this version (only '%s')", v, NM_CYGNET_AUTH_PSK);
-    return key_error(error, NM_CYGNET_SETTINGS_ERROR_INVALID, DATA, key,
-                     "%s is not an authentication method (%s)", v, NM_CYGNET_AUTH_PSK);
+    g_free(*target);
+    *target = g_strdup(value);
+    return TRUE;
+}
+
+/* A name (EAP user, token certificate): printable, bounded. */
+static gboolean
+apply_name(ParseState *st, const char *key, const char *value, GError **error)
+{
+    gsize len = strlen(value);
+    gboolean ok = len <= MAX_NAME_LEN && g_utf8_validate(value, -1, NULL);
+    for (const char *p = value; ok && *p; p++)
+        ok = !g_ascii_iscntrl(*p);
+    if (!ok) {
+        g_autofree char *v = echo_value(value);
+        return key_error(error, NM_CYGNET_SETTINGS_ERROR_INVALID, DATA, key,
+                         "%s is not a name of at most %d printable characters (%zu bytes)", v,
+                         MAX_NAME_LEN, len);
+    }
+    char **target = strcmp(key, NM_CYGNET_KEY_USER) == 0 ? &st->s->conn->eap_identity
+                                                         : &st->s->conn->cert_nickname;
+    g_free(*target);
+    *target = g_strdup(value);
+    return TRUE;
 }
 
 static gboolean
@@ -379,12 +466,15 @@ apply_mtu(ParseState *st, const char *key, const char *value, GError **error)
 }
 
 static gboolean
-apply_psk_flags(ParseState *st, const char *key, const char *value, GError **error)
+apply_secret_flags(ParseState *st, const char *key, const char *value, GError **error)
 {
     guint64 n;
     if (!apply_uint(key, value, 0, SECRET_FLAGS_ALL, &n, error))
         return FALSE;
-    st->s->psk_flags = (guint32)n;
+    if (strcmp(key, NM_CYGNET_KEY_PSK_FLAGS) == 0)
+        st->s->psk_flags = (guint32)n;
+    else if (strcmp(key, NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS) == 0)
+        st->s->key_passphrase_flags = (guint32)n;
     return TRUE;
 }
 
@@ -432,7 +522,20 @@ static const struct {
     { NM_CYGNET_KEY_LOCAL_ID, apply_identity },
     { NM_CYGNET_KEY_REMOTE_ID, apply_identity },
     { NM_CYGNET_KEY_AUTH, apply_auth },
-    { NM_CYGNET_KEY_PSK_FLAGS, apply_psk_flags },
+    { NM_CYGNET_KEY_EAP_METHOD, apply_eap_method },
+    { NM_CYGNET_KEY_PSK_FLAGS, apply_secret_flags },
+    { NM_CYGNET_KEY_PASSWORD_FLAGS, apply_secret_flags },
+    { NM_CYGNET_KEY_PIN_FLAGS, apply_secret_flags },
+    { NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS, apply_secret_flags },
+    { NM_CYGNET_KEY_CERT, apply_file },
+    { NM_CYGNET_KEY_KEY, apply_file },
+    { NM_CYGNET_KEY_PKCS12, apply_file },
+    { NM_CYGNET_KEY_PKCS11_MODULE, apply_file },
+    { NM_CYGNET_KEY_CERT_NICKNAME, apply_name },
+    { NM_CYGNET_KEY_USER, apply_name },
+    { NM_CYGNET_KEY_CA_CERT, apply_file },
+    { NM_CYGNET_KEY_CRL, apply_file },
+    { NM_CYGNET_KEY_REMOTE_CERT, apply_file },
     { NM_CYGNET_KEY_IKE, apply_proposals },
     { NM_CYGNET_KEY_ESP, apply_proposals },
     { NM_CYGNET_KEY_VIRTUAL_IP, apply_virtual_ip },
@@ -482,6 +585,59 @@ check_known_keys(GHashTable *table, const char *const *known, const char *table_
 /* ---- cross-key checks ------------------------------------------------------ */
 
 static gboolean
+uses_certificate(const NmCygnetSettings *s)
+{
+    const CgConnConfig *c = s->conn;
+    return c->local_auth == CG_AUTH_BY_PUBKEY
+           || (c->local_auth == CG_AUTH_BY_EAP && c->local_eap == CG_EAP_TLS);
+}
+
+static gboolean
+uses_token(const NmCygnetSettings *s)
+{
+    return s->conn->pkcs11_module || s->conn->cert_nickname;
+}
+
+/* Our certificate (auth=cert, eap-method=tls) comes from exactly one
+ * place; the gateway's is checked against ca-cert, remote-cert or the
+ * system's CAs. */
+static gboolean
+check_credentials(NmCygnetSettings *s, GError **error)
+{
+    CgConnConfig *c = s->conn;
+    if (c->local_auth == CG_AUTH_BY_PSK)
+        return TRUE;
+    if (uses_certificate(s)) {
+        guint sources = (c->cert != NULL) + (c->pkcs12 != NULL) + (c->cert_nickname != NULL);
+        if (sources == 0)
+            return key_error(error, NM_CYGNET_SETTINGS_ERROR_MISSING, DATA, NM_CYGNET_KEY_CERT,
+                             "auth=%s needs our certificate: '%s' and '%s', '%s', or '%s' with "
+                             "'%s'",
+                             s->auth, NM_CYGNET_KEY_CERT, NM_CYGNET_KEY_KEY, NM_CYGNET_KEY_PKCS12,
+                             NM_CYGNET_KEY_CERT_NICKNAME, NM_CYGNET_KEY_PKCS11_MODULE);
+        if (sources > 1)
+            return key_error(error, NM_CYGNET_SETTINGS_ERROR_INVALID, DATA, NM_CYGNET_KEY_CERT,
+                             "give one of '%s', '%s' and '%s' (%u are set)", NM_CYGNET_KEY_CERT,
+                             NM_CYGNET_KEY_PKCS12, NM_CYGNET_KEY_CERT_NICKNAME, sources);
+        if (c->cert && !c->key && !c->pkcs11_module)
+            return key_error(error, NM_CYGNET_SETTINGS_ERROR_MISSING, DATA, NM_CYGNET_KEY_KEY,
+                             "required with '%s' (the private key file), unless the key is on "
+                             "a token ('%s')",
+                             NM_CYGNET_KEY_CERT, NM_CYGNET_KEY_PKCS11_MODULE);
+    }
+    if (c->cacerts->len == 0 && !c->remote_cert) {
+        /* a gateway with a certificate from a public CA needs no CA file */
+        if (!g_file_test(NM_CYGNET_SYSTEM_CA_FILE, G_FILE_TEST_IS_REGULAR))
+            return key_error(error, NM_CYGNET_SETTINGS_ERROR_MISSING, DATA, NM_CYGNET_KEY_CA_CERT,
+                             "required: the system's CA bundle %s does not exist",
+                             NM_CYGNET_SYSTEM_CA_FILE);
+        g_ptr_array_add(c->cacerts, g_strdup(NM_CYGNET_SYSTEM_CA_FILE));
+        s->system_cas = TRUE;
+    }
+    return TRUE;
+}
+
+static gboolean
 finish(ParseState *st, GError **error)
 {
     NmCygnetSettings *s = st->s;
@@ -490,6 +646,8 @@ finish(ParseState *st, GError **error)
     if (!s->gateway)
         return key_error(error, NM_CYGNET_SETTINGS_ERROR_MISSING, DATA, NM_CYGNET_KEY_GATEWAY,
                          "required, but missing (the gateway's host name or address)");
+    if (!check_credentials(s, error))
+        return FALSE;
     c->request_vip4 = s->vip4;
     c->request_vip6 = s->vip6;
     if (!st->remote_ts_set) {
@@ -523,7 +681,11 @@ nm_cygnet_settings_free(NmCygnetSettings *s)
         return;
     g_free(s->gateway);
     g_free(s->dataplane);
+    g_free(s->auth);
     g_clear_pointer(&s->psk, g_bytes_unref);
+    g_clear_pointer(&s->password, g_bytes_unref);
+    g_clear_pointer(&s->pin, g_bytes_unref);
+    g_clear_pointer(&s->key_passphrase, g_bytes_unref);
     g_clear_pointer(&s->conn, cg_conn_config_unref);
     g_free(s);
 }
@@ -544,6 +706,30 @@ take_psk(NmCygnetSettings *s, GHashTable *secrets, GError **error)
     return TRUE;
 }
 
+/* Passwords, PINs and passphrases are taken as written (no 0x / 0s
+ * forms: those are the PSK's), and wiped when freed. */
+static void
+take_text(GHashTable *secrets, const char *key, GBytes **target)
+{
+    const char *text = secrets ? g_hash_table_lookup(secrets, key) : NULL;
+    if (!text || !*text)
+        return;
+    gsize len = strlen(text);
+    GByteArray *copy = g_byte_array_sized_new((guint)len);
+    g_byte_array_append(copy, (const guint8 *)text, (guint)len);
+    g_clear_pointer(target, g_bytes_unref);
+    *target = bytes_wiped_on_free(copy);
+}
+
+static gboolean
+take_secrets(NmCygnetSettings *s, GHashTable *secrets, GError **error)
+{
+    take_text(secrets, NM_CYGNET_SECRET_PASSWORD, &s->password);
+    take_text(secrets, NM_CYGNET_SECRET_PIN, &s->pin);
+    take_text(secrets, NM_CYGNET_SECRET_KEY_PASSPHRASE, &s->key_passphrase);
+    return take_psk(s, secrets, error);
+}
+
 NmCygnetSettings *
 nm_cygnet_settings_parse(GHashTable *data, GHashTable *secrets, GError **error)
 {
@@ -557,6 +743,7 @@ nm_cygnet_settings_parse(GHashTable *data, GHashTable *secrets, GError **error)
     s->port = NM_CYGNET_DEFAULT_PORT;
     s->vip4 = TRUE;
     s->dataplane = g_strdup(NM_CYGNET_DATAPLANE_AUTO);
+    s->auth = g_strdup(NM_CYGNET_AUTH_PSK);
     s->conn = cg_conn_config_new("nm");
     ParseState st = { .s = s, .child = cg_child_config_new(CHILD_NAME) };
     g_ptr_array_add(s->conn->children, st.child);
@@ -568,22 +755,39 @@ nm_cygnet_settings_parse(GHashTable *data, GHashTable *secrets, GError **error)
         if (!data_keys[i].apply(&st, data_keys[i].key, value, error))
             return NULL;
     }
-    if (!finish(&st, error) || !take_psk(s, secrets, error))
+    if (!finish(&st, error) || !take_secrets(s, secrets, error))
         return NULL;
     return g_steal_pointer(&s);
+}
+
+const char *
+nm_cygnet_settings_missing_secret(const NmCygnetSettings *s)
+{
+    const CgConnConfig *c = s->conn;
+    if (c->local_auth == CG_AUTH_BY_PSK)
+        return s->psk ? NULL : NM_CYGNET_SECRET_PSK;
+    if (c->local_auth == CG_AUTH_BY_EAP && c->local_eap == CG_EAP_MSCHAPV2)
+        return s->password ? NULL : NM_CYGNET_SECRET_PASSWORD;
+    if (uses_token(s))
+        return s->pin ? NULL : NM_CYGNET_SECRET_PIN;
+    /* a PKCS#12 file may have an empty password: "not required" says so */
+    if (c->pkcs12 && !s->key_passphrase && !(s->key_passphrase_flags & SECRET_NOT_REQUIRED))
+        return NM_CYGNET_SECRET_KEY_PASSPHRASE;
+    return NULL;
 }
 
 gboolean
 nm_cygnet_settings_psk_required(const NmCygnetSettings *s)
 {
-    return s->conn->local_auth == CG_AUTH_BY_PSK && !s->psk;
+    return g_strcmp0(nm_cygnet_settings_missing_secret(s), NM_CYGNET_SECRET_PSK) == 0;
 }
 
 gboolean
 nm_cygnet_settings_update_secrets(NmCygnetSettings *s, GHashTable *secrets, GError **error)
 {
     static const char *const known_secrets[] = { NM_CYGNET_SECRET_KEYS, NULL };
-    return check_known_keys(secrets, known_secrets, SECRETS, error) && take_psk(s, secrets, error);
+    return check_known_keys(secrets, known_secrets, SECRETS, error)
+           && take_secrets(s, secrets, error);
 }
 
 /* Names the parsed connection and attaches the PSK. Called once per
@@ -592,10 +796,12 @@ nm_cygnet_settings_update_secrets(NmCygnetSettings *s, GHashTable *secrets, GErr
 CgConnConfig *
 nm_cygnet_settings_to_conn(const NmCygnetSettings *s, const char *name, GError **error)
 {
-    if (s->conn->local_auth == CG_AUTH_BY_PSK && !s->psk) {
-        key_error(error, NM_CYGNET_SETTINGS_ERROR_MISSING, SECRETS, NM_CYGNET_SECRET_PSK,
-                  "required for auth=psk, but missing (store it in the connection or use a "
-                  "secret agent)");
+    const char *missing = nm_cygnet_settings_missing_secret(s);
+    if (missing) {
+        key_error(error, NM_CYGNET_SETTINGS_ERROR_MISSING, SECRETS, missing,
+                  "required for auth=%s, but missing (store it in the connection or use a "
+                  "secret agent)",
+                  s->auth);
         return NULL;
     }
     CgConnConfig *c = s->conn;
@@ -603,6 +809,13 @@ nm_cygnet_settings_to_conn(const NmCygnetSettings *s, const char *name, GError *
     c->name = g_strdup(name);
     g_clear_pointer(&c->psk, g_bytes_unref);
     c->psk = s->psk ? g_bytes_ref(s->psk) : NULL;
+    g_clear_pointer(&c->eap_password, g_bytes_unref);
+    c->eap_password = s->password ? g_bytes_ref(s->password) : NULL;
+    /* the engine has one secret for the key: the token's PIN or the
+     * PKCS#12 password */
+    GBytes *key_secret = uses_token(s) ? s->pin : s->key_passphrase;
+    g_clear_pointer(&c->key_secret, g_bytes_unref);
+    c->key_secret = key_secret ? g_bytes_ref(key_secret) : NULL;
     g_clear_pointer(&c->dataplane, g_free);
     c->dataplane = g_strdup(s->dataplane);
     g_autoptr(GError) local_error = NULL;

@@ -31,8 +31,14 @@ typedef struct {
     gboolean vip4, vip6; /* ask for virtual addresses */
     guint32 mtu;         /* of the tunnel device, when there is one */
     char *dataplane;     /* "auto", "uesp", "xfrm", "log" */
+    char *auth;          /* "psk", "cert", "eap" */
     guint32 psk_flags;   /* NMSettingSecretFlags of the PSK */
-    GBytes *psk;         /* NULL when vpn.secrets has none; wiped when freed */
+    guint32 key_passphrase_flags;
+    gboolean system_cas;    /* the gateway is checked against the system's CA bundle */
+    GBytes *psk;            /* NULL when vpn.secrets has none; wiped when freed */
+    GBytes *password;       /* EAP-MSCHAPv2; the same */
+    GBytes *pin;            /* the token's PIN; the same */
+    GBytes *key_passphrase; /* the PKCS#12 password; the same */
     /* Everything else the engine needs, in engine terms. Its name, its
      * PSK and its remote address are set by nm_cygnet_settings_to_conn. */
     CgConnConfig *conn;
@@ -47,12 +53,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NmCygnetSettings, nm_cygnet_settings_free)
  * nm_cygnet_settings_psk_required(). */
 NmCygnetSettings *nm_cygnet_settings_parse(GHashTable *data, GHashTable *secrets, GError **error);
 
+/* The vpn.secrets key this connection's method needs and does not have
+ * (NM_CYGNET_SECRET_PSK, _PASSWORD, _PIN, _KEY_PASSPHRASE), or NULL. */
+const char *nm_cygnet_settings_missing_secret(const NmCygnetSettings *settings);
+
 /* TRUE when auth=psk and vpn.secrets had no PSK. (Its flags only decide
  * whether NetworkManager asks a secret agent before Connect; without a
  * PSK the connection cannot start either way.) */
 gboolean nm_cygnet_settings_psk_required(const NmCygnetSettings *settings);
 
-/* Replaces the PSK with the one in secrets (vpn.secrets of NewSecrets). */
+/* Replaces the secrets with those in secrets (vpn.secrets of NewSecrets). */
 gboolean nm_cygnet_settings_update_secrets(NmCygnetSettings *settings, GHashTable *secrets,
                                            GError **error);
 
