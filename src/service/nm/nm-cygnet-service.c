@@ -66,6 +66,10 @@ int
 main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    /* the installed catalogues only: a root service takes no path from
+     * its environment */
+    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     g_autoptr(GError) error = NULL;
     g_autoptr(GOptionContext) context = g_option_context_new(NULL);
     g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
