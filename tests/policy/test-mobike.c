@@ -444,8 +444,7 @@ main(int argc, char **argv)
         g_assert_true(cg_log_set_file("/dev/null", NULL));
     g_assert_true(cg_crypto_init(NULL, NULL));
     g_test_add("/mobike/move", Fixture, NULL, fixture_setup, test_mobike_move, fixture_teardown);
-    g_test_add("/mobike/no-change", Fixture, NULL, fixture_setup, test_no_change,
-               fixture_teardown);
+    g_test_add("/mobike/no-change", Fixture, NULL, fixture_setup, test_no_change, fixture_teardown);
     g_test_add("/mobike/bad-arguments", Fixture, NULL, fixture_setup, test_bad_arguments,
                fixture_teardown);
     g_test_add("/mobike/reestablish-without-mobike", Fixture, NULL, fixture_setup_no_mobike,

@@ -262,7 +262,8 @@ cg_netmon_route_source(GInetAddress *remote, guint32 mark, GError **error)
     /* connect() on a throwaway UDP socket runs the kernel's route and
      * source address selection, policy rules and marks included, without
      * sending anything */
-    g_autoptr(GInetSocketAddress) to = G_INET_SOCKET_ADDRESS(g_inet_socket_address_new(remote, 4500));
+    g_autoptr(GInetSocketAddress) to
+        = G_INET_SOCKET_ADDRESS(g_inet_socket_address_new(remote, 4500));
     struct sockaddr_storage ss;
     if (!g_socket_address_to_native(G_SOCKET_ADDRESS(to), &ss, sizeof(ss), error))
         return NULL;
@@ -275,8 +276,8 @@ cg_netmon_route_source(GInetAddress *remote, guint32 mark, GError **error)
     }
     if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
         cg_debug(NULL, "route lookup: cannot set mark 0x%x: %s", mark, g_strerror(errno));
-    socklen_t len = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                             : sizeof(struct sockaddr_in);
+    socklen_t len
+        = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
         int e = errno;
         close(fd);
@@ -291,8 +292,7 @@ cg_netmon_route_source(GInetAddress *remote, guint32 mark, GError **error)
     int e = errno;
     close(fd);
     if (rc < 0) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "route lookup: %s",
-                    g_strerror(e));
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "route lookup: %s", g_strerror(e));
         return NULL;
     }
     g_autoptr(GSocketAddress) sa = g_socket_address_new_from_native(&local, local_len);

@@ -284,7 +284,7 @@ first_request(CgIkeSa *ike, CgExchange *x, CgChainBuilder *cb)
      * this peer, or the peer would drop those */
     if (!cg_engine_has_sa_to(ike->engine, ike, c, ike->remote))
         cg_chain_add_notify(cb, 0, NULL, 0, CG_N_INITIAL_CONTACT, NULL, 0);
-    cg_mobike_add_supported(ike, cb); /* RFC 4555 3.3 */
+    cg_mobike_add_supported(ike, cb); /* RFC 4555 3.2 */
     cg_cp_add_request(ike, cb);
     if (c->children->len) {
         CgChildConfig *cc = c->children->pdata[0];
@@ -606,7 +606,7 @@ respond_established(CgIkeSa *ike, const CgMessage *req, guint32 msg_id, CgChainB
         /* RFC 7296 1.2: the IKE_SA stays, the CHILD_SA is refused */
         cg_chain_add_notify(cb, 0, NULL, 0, child_error, NULL, 0);
     }
-    cg_mobike_add_supported(ike, cb); /* RFC 4555 3.3 */
+    cg_mobike_add_supported(ike, cb); /* RFC 4555 3.2 */
     cg_ike_sa_send_response(ike, CG_EXCH_IKE_AUTH, msg_id, inner, cb->first_type);
     mark_established(ike);
     if (child)

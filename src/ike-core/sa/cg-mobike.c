@@ -10,10 +10,10 @@
 #include "net/cg-net.h"
 #include "sa/cg-fragment.h"
 
-/* RFC 4555 4.2.4: error notifies the codec does not name */
+/* RFC 4555 4.1: error notifies the codec does not name */
 #define N_UNACCEPTABLE_ADDRESSES  40
 #define N_UNEXPECTED_NAT_DETECTED 41
-/* RFC 4555 4.2.3?: COOKIE2 data is 8 to 64 octets */
+/* RFC 4555 4.2.5: COOKIE2 data is 8 to 64 octets */
 #define COOKIE2_LEN     16
 #define COOKIE2_MIN_LEN 8
 #define COOKIE2_MAX_LEN 64
@@ -21,9 +21,9 @@
 #define KEEPALIVE_MS    20000
 
 struct CgMobikeState {
-    gboolean peer_supports;  /* MOBIKE_SUPPORTED received in IKE_AUTH */
-    gboolean pending_update; /* RFC 4555 3.5: addresses changed since the last
-                              * UPDATE_SA_ADDRESSES was sent */
+    gboolean peer_supports;      /* MOBIKE_SUPPORTED received in IKE_AUTH */
+    gboolean pending_update;     /* RFC 4555 3.5: addresses changed since the last
+                                  * UPDATE_SA_ADDRESSES was sent */
     guint8 cookie2[COOKIE2_LEN]; /* of our outstanding UPDATE or routability check */
     /* the datagram of the message being processed (RFC 4555 3.5: the
      * responder takes the new addresses from the IP header) */
@@ -109,7 +109,7 @@ cg_mobike_negotiated(CgIkeSa *ike)
     return ike->mobike && ike->mobike->peer_supports;
 }
 
-/* ---- IKE_AUTH: RFC 4555 3.3 ---------------------------------------------- */
+/* ---- IKE_AUTH: RFC 4555 3.2 ---------------------------------------------- */
 
 void
 cg_mobike_add_supported(CgIkeSa *ike, CgChainBuilder *cb)
@@ -392,8 +392,14 @@ update_response(CgIkeSa *ike, const CgMessage *msg)
     }
     apply_nat_view(ike, msg, "after the move");
     g_autofree char *l = cg_sockaddr_to_string(ike->local);
-    gint64 took_ms = st->moved_at_us ? (g_get_monotonic_time() - st->moved_at_us) / 1000 : 0;
-    cg_ike_sa_log(ike, CG_LOG_INFO, "the peer follows us to %s (MOBIKE), %" G_GINT64_FORMAT
+    if (!st->moved_at_us) {
+        cg_ike_sa_log(ike, CG_LOG_INFO, "the peer follows us at %s (MOBIKE)", l);
+        return;
+    }
+    gint64 took_ms = (g_get_monotonic_time() - st->moved_at_us) / 1000;
+    st->moved_at_us = 0;
+    cg_ike_sa_log(ike, CG_LOG_INFO,
+                  "the peer follows us to %s (MOBIKE), %" G_GINT64_FORMAT
                   " ms after the address change",
                   l, took_ms);
 }
@@ -408,7 +414,7 @@ mobike_move(CgIkeSa *ike, GInetAddress *new_ip)
     g_autoptr(GSocketAddress) remote = g_object_ref(ike->remote);
     if (!ike->natt && cg_sockaddr_port(ike->remote) == 500) {
         /* a MOBIKE SA may meet a NAT on the next network: talk on the
-         * NAT-T ports from now on (RFC 4555 3.3, RFC 7296 2.23) */
+         * NAT-T ports from now on (RFC 7296 2.23) */
         ike->natt = TRUE;
         local_port = cg_engine_natt_port(ike->engine);
         g_object_unref(remote);
@@ -417,8 +423,8 @@ mobike_move(CgIkeSa *ike, GInetAddress *new_ip)
     g_autoptr(GSocketAddress) local = g_inet_socket_address_new(new_ip, local_port);
     g_autofree char *from = cg_sockaddr_to_string(ike->local);
     g_autofree char *to = cg_sockaddr_to_string(local);
-    cg_ike_sa_log(ike, CG_LOG_INFO, "local address changed from %s to %s: moving with MOBIKE",
-                  from, to);
+    cg_ike_sa_log(ike, CG_LOG_INFO, "local address changed from %s to %s: moving with MOBIKE", from,
+                  to);
     g_set_object(&ike->local, local);
     g_set_object(&ike->remote, remote);
     st->moved_at_us = g_get_monotonic_time();
@@ -435,7 +441,7 @@ mobike_move(CgIkeSa *ike, GInetAddress *new_ip)
     queue_update(ike);
 }
 
-/* ---- responder: following the peer, return routability (RFC 4555 3.5) ---- */
+/* ---- responder: following the peer, return routability (RFC 4555 3.5, 3.7) -- */
 
 static void
 send_routability_check(CgIkeSa *ike)
@@ -473,7 +479,7 @@ routability_response(CgIkeSa *ike, const CgMessage *msg)
         return;
     }
     cg_ike_sa_log(ike, CG_LOG_DEBUG, "%s is reachable (COOKIE2 echoed)", r);
-    move_children(ike, "the peer moved, return routability checked, RFC 4555 3.5");
+    move_children(ike, "the peer moved, return routability checked, RFC 4555 3.7");
 }
 
 /* Takes the new addresses from the request's IP header. TRUE when the
@@ -495,6 +501,14 @@ follow_peer(CgIkeSa *ike, const CgMessage *msg, gboolean *children_now)
                        || nat_peer != ike->nat_remote || nat_us != ike->nat_local;
     g_autofree char *old = cg_sockaddr_to_string(ike->remote);
     g_autofree char *new = cg_sockaddr_to_string(from);
+    /* a peer behind a NAT was followed already (RFC 7296 2.23) */
+    if (cg_sockaddr_equal(ike->remote, from))
+        cg_ike_sa_log(ike, CG_LOG_INFO,
+                      "UPDATE_SA_ADDRESSES from %s, where the IKE_SA is already%s", new,
+                      nat_peer ? " (the peer is behind a NAT)" : "");
+    else
+        cg_ike_sa_log(ike, CG_LOG_INFO, "the peer moves from %s to %s (UPDATE_SA_ADDRESSES)%s", old,
+                      new, nat_peer ? ", behind a NAT" : "");
     if (!g_inet_address_get_is_any(cg_sockaddr_inet(to)))
         g_set_object(&ike->local, to);
     g_set_object(&ike->remote, from);
@@ -502,8 +516,6 @@ follow_peer(CgIkeSa *ike, const CgMessage *msg, gboolean *children_now)
         ike->natt = st->rx_natt;
     ike->nat_remote = nat_peer;
     ike->nat_local = nat_us;
-    cg_ike_sa_log(ike, CG_LOG_INFO, "the peer moves from %s to %s (UPDATE_SA_ADDRESSES)%s", old,
-                  new, nat_peer ? ", behind a NAT" : "");
     *children_now = changed && !ip_changed;
     /* a new IP address is used for ESP only once it proved reachable */
     return ip_changed;
@@ -529,8 +541,7 @@ cg_mobike_process_response(CgIkeSa *ike, CgExchange *x, const CgMessage *msg)
     else
         routability_response(ike, msg);
     cg_ike_sa_exchange_done(ike);
-    if (update && ike->mobike && ike->mobike->pending_update
-        && ike->state != CG_IKE_STATE_DEAD)
+    if (update && ike->mobike && ike->mobike->pending_update && ike->state != CG_IKE_STATE_DEAD)
         queue_update(ike);
 }
 
@@ -554,8 +565,9 @@ cg_mobike_process_request(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id)
     gboolean rr_needed = FALSE, children_now = FALSE;
     if (update) {
         if (ike->initiator)
-            cg_ike_sa_log(ike, CG_LOG_INFO, "ignored UPDATE_SA_ADDRESSES: only the original "
-                                            "initiator moves an IKE_SA (RFC 4555 3.4)");
+            cg_ike_sa_log(ike, CG_LOG_INFO,
+                          "ignored UPDATE_SA_ADDRESSES: only the original "
+                          "initiator moves an IKE_SA (RFC 4555 3.5)");
         else if (!cg_mobike_negotiated(ike))
             cg_ike_sa_log(ike, CG_LOG_INFO,
                           "ignored UPDATE_SA_ADDRESSES: MOBIKE was not negotiated on this IKE_SA");
@@ -607,7 +619,8 @@ cg_mobike_dpd_response(CgIkeSa *ike, const CgMessage *msg)
     memcpy(before, st->natd_seen, NATD_LEN);
     apply_nat_view(ike, msg, "liveness check");
     if (had && st->have_natd_seen && memcmp(before, st->natd_seen, NATD_LEN) != 0) {
-        cg_ike_sa_log(ike, CG_LOG_INFO, "our NAT mapping changed: updating the peer (RFC 4555 3.8)");
+        cg_ike_sa_log(ike, CG_LOG_INFO,
+                      "our NAT mapping changed: updating the peer (RFC 4555 3.8)");
         queue_update(ike);
     }
 }
@@ -632,7 +645,8 @@ send_delete_once(CgIkeSa *ike, GInetAddress *new_ip)
                                               ike->msg_id_next_out, inner, cb.first_type);
     if (!packet)
         return;
-    g_autoptr(GSocketAddress) from = g_inet_socket_address_new(new_ip, cg_sockaddr_port(ike->local));
+    g_autoptr(GSocketAddress) from
+        = g_inet_socket_address_new(new_ip, cg_sockaddr_port(ike->local));
     gsize len;
     const guint8 *data = g_bytes_get_data(packet, &len);
     cg_fragment_send_bundle(ike->engine, from, ike->remote, ike->natt, data, len);
@@ -808,8 +822,8 @@ cg_engine_migrate_ike(CgEngine *engine, guint32 ike_unique_id, const char *local
 {
     g_autoptr(GInetAddress) addr = local_addr ? g_inet_address_new_from_string(local_addr) : NULL;
     if (!addr) {
-        g_set_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID,
-                    "'%s' is not an IP address", local_addr ? local_addr : "(null)");
+        g_set_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID, "'%s' is not an IP address",
+                    local_addr ? local_addr : "(null)");
         return FALSE;
     }
     CgIkeSa *ike = find_sa(engine, ike_unique_id);
@@ -821,11 +835,12 @@ cg_engine_migrate_ike(CgEngine *engine, guint32 ike_unique_id, const char *local
     if (!can_move(ike)) {
         g_set_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID,
                     "IKE_SA #%u cannot move: only an established IKE_SA we initiated can "
-                    "(RFC 4555 3.4)",
+                    "(RFC 4555 3.5)",
                     ike_unique_id);
         return FALSE;
     }
-    if (g_inet_address_get_family(addr) != g_inet_address_get_family(cg_sockaddr_inet(ike->remote))) {
+    if (g_inet_address_get_family(addr)
+        != g_inet_address_get_family(cg_sockaddr_inet(ike->remote))) {
         g_set_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID,
                     "IKE_SA #%u: %s is not of the peer's address family", ike_unique_id,
                     local_addr);

@@ -1,9 +1,9 @@
 /* cg-mobike.h: what happens when the addresses of an IKE_SA change.
  *
- * - MOBIKE (RFC 4555): MOBIKE_SUPPORTED in IKE_AUTH (3.3); the original
+ * - MOBIKE (RFC 4555): MOBIKE_SUPPORTED in IKE_AUTH (3.2); the original
  *   initiator moves the IKE_SA and its CHILD_SAs with UPDATE_SA_ADDRESSES
  *   and NAT detection in an INFORMATIONAL exchange (3.5); the responder
- *   follows after a return routability check with COOKIE2 (3.5, 5.2);
+ *   follows after a return routability check with COOKIE2 (3.7);
  *   NAT detection in liveness checks notices a changed NAT mapping (3.8).
  * - Without MOBIKE the initiator re-establishes the IKE_SA from the new
  *   address at once (RFC 7296 has no other way to move), and listeners
