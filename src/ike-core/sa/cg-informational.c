@@ -119,6 +119,17 @@ cg_informational_process_request(CgIkeSa *ike, const CgMessage *msg, guint32 msg
     /* UPDATE_SA_ADDRESSES, COOKIE2, NAT detection (RFC 4555) */
     if (cg_mobike_process_request(ike, msg, msg_id))
         return;
+    /* RFC 7296 2.21.2: a peer that rejects our AUTH (or aborts EAP) may
+     * say so in an INFORMATIONAL of its own; the SA never comes up, so end
+     * it now rather than at the half-open timeout */
+    if (ike->state == CG_IKE_STATE_CONNECTING &&
+        cg_message_find_notify(msg, CG_N_AUTHENTICATION_FAILED, NULL)) {
+        cg_ike_sa_send_response(ike, CG_EXCH_INFORMATIONAL, msg_id, NULL, CG_PL_NONE);
+        cg_engine_publish(ike->engine, CG_EVENT_AUTH, ike, NULL, CG_REASON_AUTH_FAILED,
+                          "the peer rejected the authentication");
+        cg_ike_sa_destroy(ike, CG_REASON_AUTH_FAILED, "the peer rejected the authentication");
+        return;
+    }
     g_autoptr(GByteArray) inner = g_byte_array_new();
     CgChainBuilder cb;
     cg_chain_init(&cb, inner);
