@@ -45,8 +45,7 @@ cg_child_sa_free(CgChildSa *c)
 char *
 cg_child_sa_proposal_string(CgChildSa *c)
 {
-    g_autofree char *e = cg_encr_token(c->encr_id, c->encr_key_bits);
-    GString *s = g_string_new(e);
+    GString *s = g_string_new(cg_encr_name_bits(c->encr_id, c->encr_key_bits));
     if (c->integ_id)
         g_string_append_printf(s, "-%s", cg_integ_name(c->integ_id));
     if (c->pfs_group)
@@ -220,7 +219,8 @@ cg_child_sa_schedule(CgChildSa *c)
         c->rekey_at = now + (gint64)t * G_USEC_PER_SEC;
     }
     if (cc->life_time_s) {
-        c->expire_timer = cg_engine_timer_add(c->ike->engine, 1000 * (cc->life_time_s), on_child_expire, c);
+        c->expire_timer
+            = cg_engine_timer_add(c->ike->engine, 1000 * (cc->life_time_s), on_child_expire, c);
         c->expire_at = now + (gint64)cc->life_time_s * G_USEC_PER_SEC;
     }
     g_autofree char *l = cg_ts_array_to_string(c->local_ts);

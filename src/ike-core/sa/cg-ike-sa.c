@@ -276,8 +276,8 @@ cg_ike_sa_seal(CgIkeSa *ike, guint8 exchange_type, gboolean response, guint32 ms
 {
     /* RFC 7383: too large for the path, it goes out in fragments */
     g_autoptr(GError) frag_error = NULL;
-    GBytes *fragments =
-        cg_fragment_seal(ike, exchange_type, response, msg_id, inner, first_inner, &frag_error);
+    GBytes *fragments
+        = cg_fragment_seal(ike, exchange_type, response, msg_id, inner, first_inner, &frag_error);
     if (fragments || frag_error) {
         if (frag_error)
             cg_ike_sa_log(ike, CG_LOG_ERROR, "encrypting fragments failed: %s",
@@ -372,8 +372,8 @@ on_retransmit(gpointer data)
     cg_ike_sa_log(ike, CG_LOG_DEBUG, "retransmit %u of request %u", ike->active_tries,
                   ike->active_msg_id);
     cg_ike_sa_send_raw(ike, ike->active_packet);
-    ike->retransmit_timer
-        = cg_engine_timer_add(ike->engine, retransmit_delay_ms(ike, ike->active_tries), on_retransmit, ike);
+    ike->retransmit_timer = cg_engine_timer_add(
+        ike->engine, retransmit_delay_ms(ike, ike->active_tries), on_retransmit, ike);
     return G_SOURCE_REMOVE;
 }
 
@@ -387,7 +387,8 @@ send_request_packet(CgIkeSa *ike, GBytes *packet, guint32 msg_id)
     ike->active_tries = 0;
     clear_timer(ike, &ike->retransmit_timer);
     cg_ike_sa_send_raw(ike, packet);
-    ike->retransmit_timer = cg_engine_timer_add(ike->engine, retransmit_delay_ms(ike, 0), on_retransmit, ike);
+    ike->retransmit_timer
+        = cg_engine_timer_add(ike->engine, retransmit_delay_ms(ike, 0), on_retransmit, ike);
 }
 
 void
@@ -525,7 +526,8 @@ void
 cg_ike_sa_arm_half_open_timeout(CgIkeSa *ike)
 {
     clear_timer(ike, &ike->half_open_timer);
-    ike->half_open_timer = cg_engine_timer_add(ike->engine, 1000 * (HALF_OPEN_TIMEOUT_S), on_half_open_timeout, ike);
+    ike->half_open_timer
+        = cg_engine_timer_add(ike->engine, 1000 * (HALF_OPEN_TIMEOUT_S), on_half_open_timeout, ike);
 }
 
 void
@@ -533,8 +535,8 @@ cg_ike_sa_start_initiate(CgIkeSa *ike)
 {
     g_autofree char *to = cg_sockaddr_to_string(ike->remote);
     cg_ike_sa_log(ike, CG_LOG_INFO, "initiating to %s", to);
-    ike->half_open_timer
-        = cg_engine_timer_add(ike->engine, 1000 * (HALF_OPEN_TIMEOUT_S * 2), on_half_open_timeout, ike);
+    ike->half_open_timer = cg_engine_timer_add(ike->engine, 1000 * (HALF_OPEN_TIMEOUT_S * 2),
+                                               on_half_open_timeout, ike);
     cg_ike_sa_queue(ike, cg_exchange_new(CG_X_IKE_SA_INIT));
 }
 
@@ -630,7 +632,8 @@ cg_ike_sa_schedule_timers(CgIkeSa *ike)
     clear_timer(ike, &ike->half_open_timer);
     /* RFC 3948 4: keep the NAT mapping alive when we are behind one */
     if (ike->natt && ike->nat_local)
-        ike->keepalive_timer = cg_engine_timer_add(ike->engine, 1000 * (CG_NAT_KEEPALIVE_S), on_keepalive, ike);
+        ike->keepalive_timer
+            = cg_engine_timer_add(ike->engine, 1000 * (CG_NAT_KEEPALIVE_S), on_keepalive, ike);
     gint64 now = g_get_real_time();
     if (c->ike_rekey_time_s) {
         guint32 t = jittered(c->ike_rekey_time_s, c->rand_time_s);
@@ -932,8 +935,7 @@ cg_ike_sa_snapshot(CgIkeSa *ike)
     s->nat_remote = ike->nat_remote;
     if (ike->algs.encr_id) {
         CgIkeAlgs *a = &ike->algs;
-        g_autofree char *e = cg_encr_token(a->encr_id, a->encr_key_bits);
-        GString *p = g_string_new(e);
+        GString *p = g_string_new(cg_encr_name_bits(a->encr_id, a->encr_key_bits));
         if (a->integ_id)
             g_string_append_printf(p, "-%s", cg_integ_name(a->integ_id));
         g_string_append_printf(p, "-%s-%s", cg_prf_name(a->prf_id), cg_dh_name(ike->dh_group));

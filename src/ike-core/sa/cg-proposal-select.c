@@ -262,13 +262,9 @@ cg_proposal_chosen_string(const CgProposal *p)
         const CgTransform *t = &p->transforms[i];
         const char *name = NULL;
         switch (t->type) {
-            case CG_TRANS_ENCR: {
-                g_autofree char *e = cg_encr_token(t->id, t->key_bits);
-                if (s->len)
-                    g_string_append_c(s, '-');
-                g_string_append(s, e);
-                continue;
-            }
+            case CG_TRANS_ENCR:
+                name = cg_encr_name_bits(t->id, t->key_bits);
+                break;
             case CG_TRANS_PRF:
                 name = cg_prf_name(t->id);
                 break;
@@ -289,20 +285,4 @@ cg_proposal_chosen_string(const CgProposal *p)
         g_string_append(s, name);
     }
     return g_string_free(s, FALSE);
-}
-
-/* strongSwan-style token with the key size, e.g. "aes256gcm16", "aes128" */
-char *
-cg_encr_token(guint16 encr_id, guint16 key_bits)
-{
-    switch (encr_id) {
-        case CG_ENCR_AES_GCM_16:
-            return g_strdup_printf("aes%ugcm16", key_bits ? key_bits : 128);
-        case CG_ENCR_AES_CBC:
-            return g_strdup_printf("aes%u", key_bits ? key_bits : 128);
-        case CG_ENCR_CHACHA20_POLY1305:
-            return g_strdup("chacha20poly1305");
-        default:
-            return g_strdup_printf("encr%u", encr_id);
-    }
 }

@@ -347,7 +347,6 @@ gboolean cg_proposal_accept_response(const CgSaPayload *sent, const CgSaPayload 
 gboolean cg_proposal_specs_have_dh(GArray *specs, guint16 group);
 guint16 cg_proposal_specs_first_dh(GArray *specs);
 char *cg_proposal_chosen_string(const CgProposal *p);
-char *cg_encr_token(guint16 encr_id, guint16 key_bits);
 
 /* cg-ts.c: traffic selectors (2.9) */
 /* Resolves a config TS list ("dynamic" -> host address) into CgTrafficSelector */
