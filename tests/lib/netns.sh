@@ -254,6 +254,13 @@ ns_create() {
     ip netns add "$real" || fail "ip netns add $real"
     CG_NAMESPACES+=("$real")
     ip -n "$real" link set lo up
+    # No IPv6 duplicate address detection: link-local and static v6
+    # addresses are usable as soon as a link is up, instead of appearing
+    # a second or two later in the middle of a test (an address event on
+    # a gateway makes strongSwan start a MOBIKE address update of its own).
+    ip netns exec "$real" sysctl -q -w net.ipv6.conf.all.accept_dad=0 \
+        net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.default.dad_transmits=0 ||
+        fail "cannot turn off IPv6 DAD in $real"
     # forwarding off by default; routers turn it on
     vlog "netns $real"
 }

@@ -35,9 +35,26 @@ ui_session_start() {
     export XDG_DATA_HOME="$HOME/.local/share" XDG_CONFIG_HOME="$HOME/.config" XDG_CACHE_HOME="$HOME/.cache"
     mkdir -p "$HOME" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME"
     mkdir -m 700 -p "$XDG_RUNTIME_DIR"
-    local addrfile="$CG_TMP/session-bus.address"
+    local addrfile="$CG_TMP/session-bus.address" conf="$CG_TMP/session-bus.conf"
     : >"$addrfile"
-    spawn "$CG_TMP/session-bus.log" bash -c "exec dbus-daemon --session --nofork --print-address=3 3>'$addrfile'"
+    # A bus of our own with no service directories: nothing is
+    # D-Bus-activated behind the test's back (a second gnome-keyring
+    # activated by an early lookup would race the one we start).
+    cat >"$conf" <<EOF_CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=$CG_TMP</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+EOF_CONF
+    spawn "$CG_TMP/session-bus.log" bash -c "exec dbus-daemon --config-file='$conf' --nofork --print-address=3 3>'$addrfile'"
     wait_for test -s "$addrfile" 10 || fail "the session bus did not start"
     export DBUS_SESSION_BUS_ADDRESS="$(head -n1 "$addrfile")"
 }
@@ -50,18 +67,26 @@ ui_keyring_start() {
     setsid gnome-keyring-daemon --foreground --unlock --components=secrets \
         <"$CG_TMP/keyring-password" >"$CG_TMP/keyring.log" 2>&1 &
     CG_PIDS+=("$!")
-    wait_for ui_keyring_ready 10 || fail "gnome-keyring-daemon did not come up: $(cat "$CG_TMP/keyring.log")"
+    wait_for ui_keyring_ready 20 || fail "gnome-keyring-daemon did not come up: $(cat "$CG_TMP/keyring.log")"
 }
 
+# ready: it owns the name on our bus (nothing is activated there) and
+# answers a search
 ui_keyring_ready() {
-    secret-tool search --all cygnet-probe none >/dev/null 2>&1
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
+        grep -q 'boolean true' &&
+        secret-tool search --all cygnet-probe none >/dev/null 2>&1
 }
 
 # ui_keyring_store UUID KEY SECRET: the item NetworkManager's agents
 # store for an agent-owned VPN secret.
 ui_keyring_store() {
     printf '%s' "$3" | secret-tool store --label="VPN secret for test" \
-        connection-uuid "$1" setting-name vpn setting-key "$2"
+        connection-uuid "$1" setting-name vpn setting-key "$2" ||
+        fail "secret-tool could not store the test secret: $(cat "$CG_TMP/keyring.log")"
+    assert_eq "the keyring's copy of the test secret" "$3" \
+        "$(secret-tool lookup connection-uuid "$1" setting-name vpn setting-key "$2")"
 }
 
 # ui_artifacts_dir: where screenshots go (kept after the test).

@@ -21,8 +21,8 @@ unset DISPLAY WAYLAND_DISPLAY
 # stderr to $ERR, status in $RC
 dialog() {
     RC=0
-    OUT="$(timeout 20 env -u DISPLAY "$DIALOG" -u "$UUID" -n corp -s "$SERVICE" "$@" 2>"$CG_TMP/stderr")" || RC=$?
-    ERR="$(cat "$CG_TMP/stderr")"
+    OUT="$(timeout 20 env -u DISPLAY "$DIALOG" -u "$UUID" -n corp -s "$SERVICE" "$@" 2>"$CG_TMP/dialog-stderr.log")" || RC=$?
+    ERR="$(cat "$CG_TMP/dialog-stderr.log")"
 }
 
 # keyfile_get KEYFILE-TEXT GROUP KEY
@@ -106,9 +106,9 @@ assert_eq "malformed input: status" 1 "$RC"
 assert_no_match "malformed input: no secret in the message" 'hunter2' "$ERR"
 RC=0
 timeout 10 "$DIALOG" -u "$UUID" -n corp -s org.freedesktop.NetworkManager.other --external-ui-mode \
-    </dev/null >/dev/null 2>"$CG_TMP/stderr" || RC=$?
+    </dev/null >/dev/null 2>"$CG_TMP/dialog-stderr.log" || RC=$?
 assert_eq "foreign service: status" 1 "$RC"
-assert_match "foreign service: message" 'not org.freedesktop.NetworkManager.other' "$(cat "$CG_TMP/stderr")"
+assert_match "foreign service: message" 'not org.freedesktop.NetworkManager.other' "$(cat "$CG_TMP/dialog-stderr.log")"
 
 # --- the keyring (gnome-keyring on a private session bus) --------------------
 ui_session_start
