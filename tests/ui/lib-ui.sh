@@ -70,12 +70,16 @@ ui_keyring_start() {
     wait_for ui_keyring_ready 20 || fail "gnome-keyring-daemon did not come up: $(cat "$CG_TMP/keyring.log")"
 }
 
-# ready: it owns the name on our bus (nothing is activated there) and
-# answers a search
+# ready: it owns the name on our bus (nothing is activated there), the
+# unlocked login keyring is the default collection (items stored before
+# that would land elsewhere or ask for a prompt) and it answers a search
 ui_keyring_ready() {
     dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
         org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
         grep -q 'boolean true' &&
+        dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+            org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null |
+        grep -q 'collection/login' &&
         secret-tool search --all cygnet-probe none >/dev/null 2>&1
 }
 
