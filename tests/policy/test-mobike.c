@@ -14,6 +14,7 @@
 #include "crypto/cg-crypto.h"
 #include "engine/cg-engine.h"
 #include "log/cg-log.h"
+#include "cg-test-loop.h"
 #include "net/cg-netmon.h"
 
 #define TIMEOUT_MS 8000
@@ -46,16 +47,6 @@ on_event(const CgEvent *ev, gpointer user_data)
     }
 }
 
-static guint
-count_events(Recorder *r, CgEventType t)
-{
-    guint n = 0;
-    for (guint i = 0; i < r->events->len; i++)
-        if (g_array_index(r->events, CgEventType, i) == t)
-            n++;
-    return n;
-}
-
 static void
 on_log_line(CgLogLevel level, const char *conn, const char *line, gpointer user_data)
 {
@@ -77,63 +68,21 @@ count_lines(Fixture *f, const char *conn, const char *needle)
 }
 
 static gboolean
-on_timeout(gpointer data)
-{
-    *(gboolean *)data = TRUE;
-    return G_SOURCE_REMOVE;
-}
-
-static gboolean
 run_until(gboolean (*cond)(Fixture *), Fixture *f, guint timeout_ms)
 {
-    gboolean timed_out = FALSE;
-    guint id = g_timeout_add(timeout_ms, on_timeout, &timed_out);
-    while (!cond(f) && !timed_out)
+    CgTestDeadline deadline;
+    cg_test_deadline_start(&deadline, timeout_ms);
+    while (!cond(f) && !cg_test_deadline_passed(&deadline))
         g_main_context_iteration(NULL, TRUE);
-    if (!timed_out)
-        g_source_remove(id);
+    cg_test_deadline_stop(&deadline);
     return cond(f);
-}
-
-static void
-spin(guint ms)
-{
-    gboolean done = FALSE;
-    g_timeout_add(ms, on_timeout, &done);
-    while (!done)
-        g_main_context_iteration(NULL, TRUE);
-}
-
-static GArray *
-proposals(const char *text, guint8 proto)
-{
-    g_autoptr(GError) error = NULL;
-    GArray *a = cg_proposal_list_parse(text, proto, &error);
-    g_assert_no_error(error);
-    return a;
-}
-
-static GArray *
-ts_list(const char *text)
-{
-    g_autoptr(GError) error = NULL;
-    GArray *a = cg_ts_list_parse(text, &error);
-    g_assert_no_error(error);
-    return a;
-}
-
-static void
-set_identity(CgIdentity *id, const char *text)
-{
-    cg_identity_clear(id);
-    g_assert_true(cg_identity_parse(text, id, NULL));
 }
 
 static CgConnConfig *
 gw_config(gboolean mobike)
 {
     CgConnConfig *c = cg_conn_config_new("gw");
-    set_identity(&c->local_id, "gw.test");
+    cg_test_set_identity(&c->local_id, "gw.test");
     c->local_auth = c->remote_auth = CG_AUTH_BY_PSK;
     c->psk = g_bytes_new_static("correct horse battery", 21);
     c->mobike = mobike;
@@ -144,11 +93,11 @@ gw_config(gboolean mobike)
     g_ptr_array_add(c->pools, g_strdup("vpn"));
     CgChildConfig *cc = cg_child_config_new("gw");
     g_array_unref(cc->local_ts);
-    cc->local_ts = ts_list("10.1.0.0/16");
+    cc->local_ts = cg_test_ts_list("10.1.0.0/16");
     g_array_unref(cc->remote_ts);
-    cc->remote_ts = ts_list("dynamic");
+    cc->remote_ts = cg_test_ts_list("dynamic");
     g_array_unref(cc->esp_proposals);
-    cc->esp_proposals = proposals("aes256gcm16", CG_PROTO_ESP);
+    cc->esp_proposals = cg_test_proposals("aes256gcm16", CG_PROTO_ESP);
     g_ptr_array_add(c->children, cc);
     return c;
 }
@@ -162,8 +111,8 @@ rw_config(guint16 port)
     c->remote_addr = g_strdup("127.0.0.1");
     c->remote_port = port;
     g_clear_pointer(&c->local_addr, g_free);
-    set_identity(&c->local_id, "rw@test");
-    set_identity(&c->remote_id, "gw.test");
+    cg_test_set_identity(&c->local_id, "rw@test");
+    cg_test_set_identity(&c->remote_id, "gw.test");
     c->local_auth = c->remote_auth = CG_AUTH_BY_PSK;
     c->psk = g_bytes_new_static("correct horse battery", 21);
     c->request_vip4 = TRUE;
@@ -171,11 +120,11 @@ rw_config(guint16 port)
     c->retransmit_tries = 3;
     CgChildConfig *cc = cg_child_config_new("rw");
     g_array_unref(cc->local_ts);
-    cc->local_ts = ts_list("dynamic");
+    cc->local_ts = cg_test_ts_list("dynamic");
     g_array_unref(cc->remote_ts);
-    cc->remote_ts = ts_list("10.1.0.0/16");
+    cc->remote_ts = cg_test_ts_list("10.1.0.0/16");
     g_array_unref(cc->esp_proposals);
-    cc->esp_proposals = proposals("aes256gcm16", CG_PROTO_ESP);
+    cc->esp_proposals = cg_test_proposals("aes256gcm16", CG_PROTO_ESP);
     g_ptr_array_add(c->children, cc);
     return c;
 }
@@ -238,8 +187,8 @@ fixture_teardown(Fixture *f, gconstpointer data)
 static gboolean
 both_up(Fixture *f)
 {
-    return count_events(&f->gw_rec, CG_EVENT_CHILD_UP) >= 1
-           && count_events(&f->rw_rec, CG_EVENT_CHILD_UP) >= 1;
+    return cg_test_count_events(f->gw_rec.events, CG_EVENT_CHILD_UP) >= 1
+           && cg_test_count_events(f->rw_rec.events, CG_EVENT_CHILD_UP) >= 1;
 }
 
 static guint32
@@ -321,8 +270,8 @@ test_mobike_move(Fixture *f, gconstpointer data)
     g_assert_cmpstr(gw_remote, ==, "127.0.0.2");
     g_assert_cmpuint(rw_after->children->len, ==, 1);
     g_assert_cmpuint(gw_after->children->len, ==, 1);
-    g_assert_cmpuint(count_events(&f->rw_rec, CG_EVENT_IKE_DOWN), ==, 0);
-    g_assert_cmpuint(count_events(&f->gw_rec, CG_EVENT_IKE_DOWN), ==, 0);
+    g_assert_cmpuint(cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_DOWN), ==, 0);
+    g_assert_cmpuint(cg_test_count_events(f->gw_rec.events, CG_EVENT_IKE_DOWN), ==, 0);
 
     /* and back */
     g_assert_true(cg_engine_migrate_ike(f->rw, rw_id, "127.0.0.1", &error));
@@ -341,7 +290,7 @@ test_no_change(Fixture *f, gconstpointer data)
     guint32 rw_id = bring_up(f);
     cg_engine_network_changed(f->rw);
     cg_engine_network_changed(f->gw);
-    spin(200);
+    cg_test_spin(200);
     g_autoptr(CgIkeSnapshot) rw = only_sa(f->rw);
     g_assert_cmpuint(rw->unique_id, ==, rw_id);
     g_autofree char *local = address_of(rw->local);
@@ -353,11 +302,11 @@ test_no_change(Fixture *f, gconstpointer data)
     CgEngineStats before, after;
     cg_engine_get_stats(f->gw, &before);
     cg_engine_resumed(f->rw);
-    spin(300);
+    cg_test_spin(300);
     cg_engine_get_stats(f->gw, &after);
     g_assert_cmpuint(after.packets_in, ==, before.packets_in + 1);
     g_assert_cmpuint(count_lines(f, "[rw]", "checking that the peer is still there"), ==, 1);
-    g_assert_cmpuint(count_events(&f->rw_rec, CG_EVENT_IKE_DOWN), ==, 0);
+    g_assert_cmpuint(cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_DOWN), ==, 0);
     g_assert_cmpuint(count_lines(f, NULL, "UPDATE_SA_ADDRESSES"), ==, 0);
 }
 
@@ -406,7 +355,7 @@ test_reestablish(Fixture *f, gconstpointer data)
     g_assert_cmpuint(f->rw_rec.rekeyed_from, ==, rw_id);
     g_assert_cmpuint(count_lines(f, "[rw]", "has no MOBIKE: re-establishing"), ==, 1);
     /* listeners follow the successor: the old SA is not reported down */
-    g_assert_cmpuint(count_events(&f->rw_rec, CG_EVENT_IKE_DOWN), ==, 0);
+    g_assert_cmpuint(cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_DOWN), ==, 0);
     g_autoptr(CgIkeSnapshot) rw = only_sa(f->rw);
     g_autoptr(CgIkeSnapshot) gw = only_sa(f->gw);
     g_assert_cmpuint(rw->unique_id, ==, f->rw_rec.rekeyed_to);

@@ -9,6 +9,7 @@
 #include "crypto/cg-crypto.h"
 #include "engine/cg-engine.h"
 #include "log/cg-log.h"
+#include "cg-test-loop.h"
 
 #define TIMEOUT_MS 8000
 
@@ -66,21 +67,13 @@ on_event(const CgEvent *ev, gpointer user_data)
 }
 
 static gboolean
-on_timeout(gpointer data)
-{
-    *(gboolean *)data = TRUE;
-    return G_SOURCE_REMOVE;
-}
-
-static gboolean
 run_until(gboolean (*cond)(Fixture *), Fixture *f, guint timeout_ms)
 {
-    gboolean timed_out = FALSE;
-    guint id = g_timeout_add(timeout_ms, on_timeout, &timed_out);
-    while (!cond(f) && !timed_out)
+    CgTestDeadline deadline;
+    cg_test_deadline_start(&deadline, timeout_ms);
+    while (!cond(f) && !cg_test_deadline_passed(&deadline))
         g_main_context_iteration(NULL, TRUE);
-    if (!timed_out)
-        g_source_remove(id);
+    cg_test_deadline_stop(&deadline);
     return cond(f);
 }
 
@@ -103,13 +96,6 @@ data_path(const char *name)
 }
 
 static void
-set_identity(CgIdentity *id, const char *text)
-{
-    cg_identity_clear(id);
-    g_assert_true(cg_identity_parse(text, id, NULL));
-}
-
-static void
 add_child(CgConnConfig *c, const char *name, const char *local, const char *remote)
 {
     g_autoptr(GError) error = NULL;
@@ -129,7 +115,7 @@ gw_config(const char *cert, const char *key, CgAuthBy remote_auth)
 {
     CgConnConfig *c = cg_conn_config_new("gw");
     c->local_addr = g_strdup("127.0.0.1");
-    set_identity(&c->local_id, "gw.test");
+    cg_test_set_identity(&c->local_id, "gw.test");
     c->local_auth = CG_AUTH_BY_PUBKEY;
     c->remote_auth = remote_auth;
     c->remote_eap = CG_EAP_MSCHAPV2;
@@ -148,7 +134,7 @@ rw_config(guint16 port, CgAuthBy local_auth)
     c->remote_addr = g_strdup("127.0.0.1");
     c->local_addr = g_strdup("127.0.0.1");
     c->remote_port = port;
-    set_identity(&c->remote_id, "gw.test");
+    cg_test_set_identity(&c->remote_id, "gw.test");
     c->local_auth = local_auth;
     c->remote_auth = CG_AUTH_BY_PUBKEY;
     c->local_eap = CG_EAP_MSCHAPV2;
@@ -221,7 +207,7 @@ test_certificates(void)
     fixture_engines(&f);
     g_autoptr(CgConnConfig) gw = gw_config("gw-chain.pem", "gw.key", CG_AUTH_BY_PUBKEY);
     g_autoptr(CgConnConfig) rw = rw_config(cg_engine_get_ike_port(f.gw), CG_AUTH_BY_PUBKEY);
-    set_identity(&rw->local_id, "rw@test");
+    cg_test_set_identity(&rw->local_id, "rw@test");
     fixture_load(&f, gw, rw);
     g_assert_true(run_until(both_up, &f, TIMEOUT_MS));
 
@@ -271,7 +257,7 @@ expect_rejection(const char *gw_cert, const char *gw_key, const char *gw_id, con
     fixture_engines(&f);
     g_autoptr(CgConnConfig) gw = gw_config(gw_cert, gw_key, CG_AUTH_BY_PUBKEY);
     if (gw_id)
-        set_identity(&gw->local_id, gw_id);
+        cg_test_set_identity(&gw->local_id, gw_id);
     g_autoptr(CgConnConfig) rw = rw_config(cg_engine_get_ike_port(f.gw), CG_AUTH_BY_PUBKEY);
     if (rw_ca) {
         g_ptr_array_set_size(rw->cacerts, 0);
@@ -280,7 +266,7 @@ expect_rejection(const char *gw_cert, const char *gw_key, const char *gw_id, con
     if (crl)
         g_ptr_array_add(rw->crls, data_path(crl));
     if (rw_remote_id)
-        set_identity(&rw->remote_id, rw_remote_id);
+        cg_test_set_identity(&rw->remote_id, rw_remote_id);
     fixture_load(&f, gw, rw);
     g_assert_true(run_until(rw_down, &f, TIMEOUT_MS));
     g_assert_cmpuint(f.rw_rec.ike_up, ==, 0);
@@ -364,7 +350,7 @@ setup_eap(Fixture *f, const char *user, const char *client_password, gboolean ea
     g_autoptr(CgConnConfig) gw = gw_config("gw-chain.pem", "gw.key", CG_AUTH_BY_EAP);
     gw->eap_only = eap_only;
     g_autoptr(CgConnConfig) rw = rw_config(cg_engine_get_ike_port(f->gw), CG_AUTH_BY_EAP);
-    set_identity(&rw->local_id, "10.99.0.1");
+    cg_test_set_identity(&rw->local_id, "10.99.0.1");
     rw->eap_identity = g_strdup(user);
     rw->eap_password = g_bytes_new(client_password, strlen(client_password));
     rw->eap_only = eap_only;

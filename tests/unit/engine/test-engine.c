@@ -7,6 +7,7 @@
 #include "crypto/cg-crypto.h"
 #include "engine/cg-engine.h"
 #include "log/cg-log.h"
+#include "cg-test-loop.h"
 
 #define TIMEOUT_MS 8000
 
@@ -39,16 +40,6 @@ on_event(const CgEvent *ev, gpointer user_data)
         r->last_child_up = ev->child_unique_id;
 }
 
-static guint
-count_events(Recorder *r, CgEventType t)
-{
-    guint n = 0;
-    for (guint i = 0; i < r->events->len; i++)
-        if (g_array_index(r->events, CgEventType, i) == t)
-            n++;
-    return n;
-}
-
 static CgReason
 last_reason(Recorder *r, CgEventType t)
 {
@@ -59,57 +50,14 @@ last_reason(Recorder *r, CgEventType t)
 }
 
 static gboolean
-on_timeout(gpointer data)
-{
-    *(gboolean *)data = TRUE;
-    return G_SOURCE_REMOVE;
-}
-
-/* Iterates the main context until cond() or the timeout. */
-static gboolean
 run_until(gboolean (*cond)(Fixture *), Fixture *f, guint timeout_ms)
 {
-    gboolean timed_out = FALSE;
-    guint id = g_timeout_add(timeout_ms, on_timeout, &timed_out);
-    while (!cond(f) && !timed_out)
+    CgTestDeadline deadline;
+    cg_test_deadline_start(&deadline, timeout_ms);
+    while (!cond(f) && !cg_test_deadline_passed(&deadline))
         g_main_context_iteration(NULL, TRUE);
-    if (!timed_out)
-        g_source_remove(id);
+    cg_test_deadline_stop(&deadline);
     return cond(f);
-}
-
-static void
-spin(guint ms)
-{
-    gboolean done = FALSE;
-    g_timeout_add(ms, on_timeout, &done);
-    while (!done)
-        g_main_context_iteration(NULL, TRUE);
-}
-
-static GArray *
-proposals(const char *text, guint8 proto)
-{
-    g_autoptr(GError) error = NULL;
-    GArray *a = cg_proposal_list_parse(text, proto, &error);
-    g_assert_no_error(error);
-    return a;
-}
-
-static GArray *
-ts_list(const char *text)
-{
-    g_autoptr(GError) error = NULL;
-    GArray *a = cg_ts_list_parse(text, &error);
-    g_assert_no_error(error);
-    return a;
-}
-
-static void
-set_identity(CgIdentity *id, const char *text)
-{
-    cg_identity_clear(id);
-    g_assert_true(cg_identity_parse(text, id, NULL));
 }
 
 static CgConnConfig *
@@ -118,12 +66,12 @@ gw_config(const char *ike, const char *esp)
     CgConnConfig *c = cg_conn_config_new("gw");
     g_free(c->local_addr);
     c->local_addr = g_strdup("127.0.0.1");
-    set_identity(&c->local_id, "gw.test");
+    cg_test_set_identity(&c->local_id, "gw.test");
     c->local_auth = c->remote_auth = CG_AUTH_BY_PSK;
     c->psk = g_bytes_new_static("correct horse battery", 21);
     if (ike) {
         g_array_unref(c->ike_proposals);
-        c->ike_proposals = proposals(ike, CG_PROTO_IKE);
+        c->ike_proposals = cg_test_proposals(ike, CG_PROTO_IKE);
     }
     if (!c->pools)
         c->pools = g_ptr_array_new_with_free_func(g_free);
@@ -134,11 +82,11 @@ gw_config(const char *ike, const char *esp)
     g_ptr_array_add(c->dns_domains, g_strdup("corp.test"));
     CgChildConfig *cc = cg_child_config_new("gw");
     g_array_unref(cc->local_ts);
-    cc->local_ts = ts_list("10.1.0.0/16");
+    cc->local_ts = cg_test_ts_list("10.1.0.0/16");
     g_array_unref(cc->remote_ts);
-    cc->remote_ts = ts_list("dynamic");
+    cc->remote_ts = cg_test_ts_list("dynamic");
     g_array_unref(cc->esp_proposals);
-    cc->esp_proposals = proposals(esp ? esp : "aes256gcm16,aes128-sha256", CG_PROTO_ESP);
+    cc->esp_proposals = cg_test_proposals(esp ? esp : "aes256gcm16,aes128-sha256", CG_PROTO_ESP);
     g_ptr_array_add(c->children, cc);
     return c;
 }
@@ -152,8 +100,8 @@ rw_config(guint16 port, const char *psk, const char *ike, const char *esp)
     c->remote_port = port;
     g_free(c->local_addr);
     c->local_addr = g_strdup("127.0.0.1");
-    set_identity(&c->local_id, "rw@test");
-    set_identity(&c->remote_id, "gw.test");
+    cg_test_set_identity(&c->local_id, "rw@test");
+    cg_test_set_identity(&c->remote_id, "gw.test");
     c->local_auth = c->remote_auth = CG_AUTH_BY_PSK;
     c->psk = g_bytes_new(psk, strlen(psk));
     c->request_vip4 = TRUE;
@@ -161,15 +109,15 @@ rw_config(guint16 port, const char *psk, const char *ike, const char *esp)
     c->retransmit_tries = 3;
     if (ike) {
         g_array_unref(c->ike_proposals);
-        c->ike_proposals = proposals(ike, CG_PROTO_IKE);
+        c->ike_proposals = cg_test_proposals(ike, CG_PROTO_IKE);
     }
     CgChildConfig *cc = cg_child_config_new("rw");
     g_array_unref(cc->local_ts);
-    cc->local_ts = ts_list("dynamic");
+    cc->local_ts = cg_test_ts_list("dynamic");
     g_array_unref(cc->remote_ts);
-    cc->remote_ts = ts_list("10.1.0.0/16");
+    cc->remote_ts = cg_test_ts_list("10.1.0.0/16");
     g_array_unref(cc->esp_proposals);
-    cc->esp_proposals = proposals(esp ? esp : "aes256gcm16", CG_PROTO_ESP);
+    cc->esp_proposals = cg_test_proposals(esp ? esp : "aes256gcm16", CG_PROTO_ESP);
     g_ptr_array_add(c->children, cc);
     return c;
 }
@@ -230,8 +178,8 @@ fixture_teardown(Fixture *f, gconstpointer data)
 static gboolean
 both_up(Fixture *f)
 {
-    return count_events(&f->gw_rec, CG_EVENT_CHILD_UP) >= 1
-           && count_events(&f->rw_rec, CG_EVENT_CHILD_UP) >= 1;
+    return cg_test_count_events(f->gw_rec.events, CG_EVENT_CHILD_UP) >= 1
+           && cg_test_count_events(f->rw_rec.events, CG_EVENT_CHILD_UP) >= 1;
 }
 
 static void
@@ -314,8 +262,8 @@ test_establish(Fixture *f, gconstpointer data)
 static gboolean
 child_rekeyed_both(Fixture *f)
 {
-    return count_events(&f->gw_rec, CG_EVENT_CHILD_REKEYED) >= 1
-           && count_events(&f->rw_rec, CG_EVENT_CHILD_REKEYED) >= 1;
+    return cg_test_count_events(f->gw_rec.events, CG_EVENT_CHILD_REKEYED) >= 1
+           && cg_test_count_events(f->rw_rec.events, CG_EVENT_CHILD_REKEYED) >= 1;
 }
 
 static gboolean
@@ -351,7 +299,7 @@ test_child_rekey_collision(Fixture *f, gconstpointer data)
     g_assert_true(cg_engine_rekey_child(f->rw, f->rw_rec.last_child_up, &error));
     g_assert_true(cg_engine_rekey_child(f->gw, f->gw_rec.last_child_up, &error));
     g_assert_true(run_until(child_rekeyed_both, f, TIMEOUT_MS));
-    spin(500);
+    cg_test_spin(500);
     g_assert_true(run_until(one_child_each, f, TIMEOUT_MS));
     assert_children_paired(f, 1);
 }
@@ -359,8 +307,8 @@ test_child_rekey_collision(Fixture *f, gconstpointer data)
 static gboolean
 ike_rekeyed_both(Fixture *f)
 {
-    return count_events(&f->gw_rec, CG_EVENT_IKE_REKEYED) >= 1
-           && count_events(&f->rw_rec, CG_EVENT_IKE_REKEYED) >= 1;
+    return cg_test_count_events(f->gw_rec.events, CG_EVENT_IKE_REKEYED) >= 1
+           && cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_REKEYED) >= 1;
 }
 
 static void
@@ -371,7 +319,7 @@ test_ike_rekey(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_assert_true(cg_engine_rekey_ike(f->gw, before->unique_id, &error));
     g_assert_true(run_until(ike_rekeyed_both, f, TIMEOUT_MS));
-    spin(300);
+    cg_test_spin(300);
     g_autoptr(CgIkeSnapshot) after = only_sa(f->gw);
     g_autoptr(CgIkeSnapshot) rw = only_sa(f->rw);
     g_assert_cmpuint(after->unique_id, !=, before->unique_id);
@@ -381,8 +329,8 @@ test_ike_rekey(Fixture *f, gconstpointer data)
     /* children and the virtual IP moved over, nothing went down */
     assert_children_paired(f, 1);
     g_assert_cmpuint(after->remote_vips->len, ==, 1);
-    g_assert_cmpuint(count_events(&f->rw_rec, CG_EVENT_IKE_DOWN), ==, 0);
-    g_assert_cmpuint(count_events(&f->gw_rec, CG_EVENT_IKE_DOWN), ==, 0);
+    g_assert_cmpuint(cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_DOWN), ==, 0);
+    g_assert_cmpuint(cg_test_count_events(f->gw_rec.events, CG_EVENT_IKE_DOWN), ==, 0);
     /* the new SA works: rekey a child through it */
     g_assert_true(cg_engine_rekey_child(f->rw, f->rw_rec.last_child_up, &error));
     g_assert_true(run_until(child_rekeyed_both, f, TIMEOUT_MS));
@@ -399,7 +347,7 @@ test_ike_rekey_collision(Fixture *f, gconstpointer data)
     g_assert_true(cg_engine_rekey_ike(f->gw, a->unique_id, &error));
     g_assert_true(cg_engine_rekey_ike(f->rw, b->unique_id, &error));
     g_assert_true(run_until(ike_rekeyed_both, f, TIMEOUT_MS));
-    spin(1000);
+    cg_test_spin(1000);
     g_autoptr(CgIkeSnapshot) ga = only_sa(f->gw);
     g_autoptr(CgIkeSnapshot) ra = only_sa(f->rw);
     g_assert_true(memcmp(ga->spi_i, ra->spi_i, 8) == 0);
@@ -410,8 +358,8 @@ test_ike_rekey_collision(Fixture *f, gconstpointer data)
 static gboolean
 both_down(Fixture *f)
 {
-    return count_events(&f->gw_rec, CG_EVENT_IKE_DOWN) >= 1
-           && count_events(&f->rw_rec, CG_EVENT_IKE_DOWN) >= 1;
+    return cg_test_count_events(f->gw_rec.events, CG_EVENT_IKE_DOWN) >= 1
+           && cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_DOWN) >= 1;
 }
 
 static void
@@ -423,8 +371,8 @@ test_delete(Fixture *f, gconstpointer data)
     g_assert_true(run_until(both_down, f, TIMEOUT_MS));
     g_assert_cmpint(last_reason(&f->rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_USER);
     g_assert_cmpint(last_reason(&f->gw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_PEER_DELETE);
-    g_assert_cmpuint(count_events(&f->gw_rec, CG_EVENT_CHILD_DOWN), ==, 1);
-    spin(50);
+    g_assert_cmpuint(cg_test_count_events(f->gw_rec.events, CG_EVENT_CHILD_DOWN), ==, 1);
+    cg_test_spin(50);
     g_autoptr(GPtrArray) sas = cg_engine_list_sas(f->gw, NULL);
     g_assert_cmpuint(sas->len, ==, 0);
     /* the virtual IP went back to the pool */
@@ -446,7 +394,7 @@ test_delete_from_responder(Fixture *f, gconstpointer data)
 static gboolean
 rw_down(Fixture *f)
 {
-    return count_events(&f->rw_rec, CG_EVENT_IKE_DOWN) >= 1;
+    return cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_DOWN) >= 1;
 }
 
 static void
@@ -459,8 +407,8 @@ test_wrong_psk(void)
     g_assert_no_error(error);
     g_assert_true(run_until(rw_down, &f, TIMEOUT_MS));
     g_assert_cmpint(last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_AUTH_FAILED);
-    g_assert_cmpuint(count_events(&f.gw_rec, CG_EVENT_IKE_UP), ==, 0);
-    g_assert_cmpuint(count_events(&f.rw_rec, CG_EVENT_IKE_UP), ==, 0);
+    g_assert_cmpuint(cg_test_count_events(f.gw_rec.events, CG_EVENT_IKE_UP), ==, 0);
+    g_assert_cmpuint(cg_test_count_events(f.rw_rec.events, CG_EVENT_IKE_UP), ==, 0);
     fixture_teardown(&f, NULL);
 }
 
@@ -492,8 +440,8 @@ test_no_proposal(void)
 static gboolean
 three_up(Fixture *f)
 {
-    return count_events(&f->rw_rec, CG_EVENT_IKE_UP) >= 3
-           && count_events(&f->gw_rec, CG_EVENT_IKE_UP) >= 3;
+    return cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_UP) >= 3
+           && cg_test_count_events(f->gw_rec.events, CG_EVENT_IKE_UP) >= 3;
 }
 
 static void
@@ -565,16 +513,16 @@ peer_config(const char *me, const char *them, guint16 their_port)
     g_free(c->remote_addr);
     c->remote_addr = g_strdup("127.0.0.1");
     c->remote_port = their_port;
-    set_identity(&c->local_id, me);
-    set_identity(&c->remote_id, them);
+    cg_test_set_identity(&c->local_id, me);
+    cg_test_set_identity(&c->remote_id, them);
     c->local_auth = c->remote_auth = CG_AUTH_BY_PSK;
     c->psk = g_bytes_new_static("shortcut", 8);
     c->unique_ids = FALSE;
     CgChildConfig *cc = cg_child_config_new("peer");
     g_array_unref(cc->local_ts);
-    cc->local_ts = ts_list("dynamic");
+    cc->local_ts = cg_test_ts_list("dynamic");
     g_array_unref(cc->remote_ts);
-    cc->remote_ts = ts_list("dynamic");
+    cc->remote_ts = cg_test_ts_list("dynamic");
     g_ptr_array_add(c->children, cc);
     return c;
 }
@@ -582,8 +530,8 @@ peer_config(const char *me, const char *them, guint16 their_port)
 static gboolean
 settled_one_pair(Fixture *f)
 {
-    return one_child_each(f) && count_events(&f->gw_rec, CG_EVENT_IKE_UP) >= 1
-           && count_events(&f->rw_rec, CG_EVENT_IKE_UP) >= 1;
+    return one_child_each(f) && cg_test_count_events(f->gw_rec.events, CG_EVENT_IKE_UP) >= 1
+           && cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_UP) >= 1;
 }
 
 /* The NHRP shortcut race: both peers initiate at the same moment and
@@ -617,9 +565,9 @@ test_simultaneous_initiate(void)
         g_assert_no_error(error);
         cg_engine_initiate(f.rw, "peer", NULL, NULL, &error);
         g_assert_no_error(error);
-        spin(300);
+        cg_test_spin(300);
         g_assert_true(run_until(settled_one_pair, &f, TIMEOUT_MS));
-        spin(300);
+        cg_test_spin(300);
         g_assert_true(one_child_each(&f));
         assert_children_paired(&f, 1);
         fixture_teardown(&f, NULL);
@@ -658,7 +606,7 @@ test_hostile_input(Fixture *f, gconstpointer data)
                 ;
     }
     g_rand_free(rand);
-    spin(200);
+    cg_test_spin(200);
     CgEngineStats st;
     cg_engine_get_stats(f->gw, &st);
     g_assert_cmpuint(st.packets_dropped, >, 1000);
