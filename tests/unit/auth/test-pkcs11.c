@@ -14,6 +14,7 @@
 #include "crypto/cg-sign.h"
 #include "engine/cg-engine.h"
 #include "log/cg-log.h"
+#include "cg-test-cert-pair.h"
 
 #define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
 #define TOKEN          "cygnet-test"
@@ -112,85 +113,21 @@ test_token_sign(void)
 
 /* ---- two engines: the client's key on the token ---------------------------- */
 
-static guint rw_up, gw_up;
-
-static void
-on_event(const CgEvent *ev, gpointer user_data)
-{
-    if (ev->type == CG_EVENT_IKE_UP)
-        (*(guint *)user_data)++;
-}
-
-static gboolean
-on_timeout(gpointer data)
-{
-    *(gboolean *)data = TRUE;
-    return G_SOURCE_REMOVE;
-}
-
-static void
-add_child(CgConnConfig *c, const char *local, const char *remote)
-{
-    CgChildConfig *cc = cg_child_config_new(c->name);
-    g_array_unref(cc->local_ts);
-    cc->local_ts = cg_ts_list_parse(local, NULL);
-    g_array_unref(cc->remote_ts);
-    cc->remote_ts = cg_ts_list_parse(remote, NULL);
-    g_ptr_array_add(c->children, cc);
-}
-
 static void
 test_engine_with_token(void)
 {
-    g_autoptr(GError) error = NULL;
-    CgEngineOptions o;
-    cg_engine_options_init(&o);
-    o.bind_address = "127.0.0.1";
-    o.ike_port = 0;
-    o.natt_port = 0;
-    o.crypto_workers = 1;
-    g_autoptr(CgEngine) gw = cg_engine_new(&o, &error);
-    g_assert_no_error(error);
-    g_autoptr(CgEngine) rw = cg_engine_new(&o, &error);
-    g_assert_no_error(error);
-    cg_engine_subscribe(gw, on_event, &gw_up);
-    cg_engine_subscribe(rw, on_event, &rw_up);
-
-    g_autoptr(CgConnConfig) g = cg_conn_config_new("gw");
-    g->local_addr = g_strdup("127.0.0.1");
-    cg_identity_parse("gw.test", &g->local_id, NULL);
-    g->local_auth = g->remote_auth = CG_AUTH_BY_PUBKEY;
-    g->cert = data_path("gw-chain.pem");
-    g->key = data_path("gw.key");
-    g_ptr_array_add(g->cacerts, data_path("ca.pem"));
-    add_child(g, "10.1.0.0/16", "dynamic");
-    g_assert_true(cg_engine_load_connection(gw, g, &error));
-
-    g_autoptr(CgConnConfig) r = cg_conn_config_new("rw");
-    r->local_addr = g_strdup("127.0.0.1");
-    r->remote_addr = g_strdup("127.0.0.1");
-    r->remote_port = cg_engine_get_ike_port(gw);
-    cg_identity_parse("rw@test", &r->local_id, NULL);
-    cg_identity_parse("gw.test", &r->remote_id, NULL);
-    r->local_auth = r->remote_auth = CG_AUTH_BY_PUBKEY;
+    CgTestCertPair pair;
+    cg_test_cert_pair_init(&pair, AUTH_DATA_DIR);
+    CgConnConfig *r = pair.rw_config;
     r->pkcs11_module = g_strdup(SOFTHSM_MODULE);
     r->cert_nickname = g_strdup(TOKEN ":rw");
-    g_ptr_array_add(r->cacerts, data_path("ca.pem"));
-    add_child(r, "dynamic", "10.1.0.0/16");
     /* the PIN from the secrets store, by token label (as cygnetd's [pin]) */
     g_autoptr(GBytes) pin = g_bytes_new_static(PIN, strlen(PIN));
     cg_creds_add_key_secret(TOKEN, pin);
-    g_assert_true(cg_engine_load_connection(rw, r, &error));
-    g_assert_cmpuint(cg_engine_initiate(rw, "rw", NULL, NULL, &error), >, 0);
-
-    gboolean timed_out = FALSE;
-    guint id = g_timeout_add(8000, on_timeout, &timed_out);
-    while (!(rw_up && gw_up) && !timed_out)
-        g_main_context_iteration(NULL, TRUE);
-    if (!timed_out)
-        g_source_remove(id);
-    g_assert_cmpuint(rw_up, ==, 1);
-    g_assert_cmpuint(gw_up, ==, 1);
+    cg_test_cert_pair_connect(&pair, 8000);
+    g_assert_cmpuint(pair.rw_ike_up, ==, 1);
+    g_assert_cmpuint(pair.gw_ike_up, ==, 1);
+    cg_test_cert_pair_clear(&pair);
     cg_creds_clear();
 }
 
