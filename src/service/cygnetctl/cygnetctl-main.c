@@ -157,6 +157,20 @@ call(CtlClient *client, const char *method, JsonObject *params, const char *subj
     return g_steal_pointer(&reply);
 }
 
+/* Connects and calls METHOD with PARAMS (taken, NULL for none): the
+ * reply, or NULL with *rc set after reporting what went wrong. */
+static CtlReply *
+connect_and_call(const char *method, JsonObject *params, const char *subject, int *rc)
+{
+    g_autoptr(CtlClient) client = connect_or_report(rc);
+    if (!client) {
+        if (params)
+            json_object_unref(params);
+        return NULL;
+    }
+    return call(client, method, params, subject, rc);
+}
+
 /* Parses a command's options (its own plus the global ones). */
 static gboolean
 parse_options(const char *command, const char *parameters, const char *summary,
@@ -220,10 +234,7 @@ cmd_version(int argc, char **argv)
         return usage_error("version takes no arguments");
     if (!out.json)
         printf("cygnetctl %s\n", PACKAGE_VERSION);
-    g_autoptr(CtlClient) client = connect_or_report(&rc);
-    if (!client)
-        return rc;
-    g_autoptr(CtlReply) reply = call(client, IFACE "GetVersion", NULL, NULL, &rc);
+    g_autoptr(CtlReply) reply = connect_and_call(IFACE "GetVersion", NULL, NULL, &rc);
     if (!reply)
         return rc;
     if (out.json) {
@@ -317,12 +328,7 @@ cmd_list_sas(int argc, char **argv)
         json_object_set_string_member(params, "prefix", prefix);
     if (ike_id)
         json_object_set_int_member(params, "ike_id", ike_id);
-    g_autoptr(CtlClient) client = connect_or_report(&rc);
-    if (!client) {
-        json_object_unref(params);
-        return rc;
-    }
-    g_autoptr(CtlReply) reply = call(client, IFACE "ListSAs", params, NULL, &rc);
+    g_autoptr(CtlReply) reply = connect_and_call(IFACE "ListSAs", params, NULL, &rc);
     if (!reply)
         return rc;
     if (out.json)
@@ -351,12 +357,7 @@ cmd_list_conns(int argc, char **argv)
         json_object_set_string_member(params, "name", argv[1]);
     if (prefix)
         json_object_set_string_member(params, "prefix", prefix);
-    g_autoptr(CtlClient) client = connect_or_report(&rc);
-    if (!client) {
-        json_object_unref(params);
-        return rc;
-    }
-    g_autoptr(CtlReply) reply = call(client, IFACE "ListConnections", params, NULL, &rc);
+    g_autoptr(CtlReply) reply = connect_and_call(IFACE "ListConnections", params, NULL, &rc);
     if (!reply)
         return rc;
     if (out.json)
@@ -613,12 +614,9 @@ cmd_unload(int argc, char **argv)
         return rc;
     if (argc != 2)
         return usage_error("unload takes one connection name");
-    g_autoptr(CtlClient) client = connect_or_report(&rc);
-    if (!client)
-        return rc;
     JsonObject *params = json_object_new();
     json_object_set_string_member(params, "name", argv[1]);
-    g_autoptr(CtlReply) reply = call(client, IFACE "UnloadConnection", params, argv[1], &rc);
+    g_autoptr(CtlReply) reply = connect_and_call(IFACE "UnloadConnection", params, argv[1], &rc);
     if (!reply)
         return rc;
     if (out.json)
@@ -664,11 +662,8 @@ cmd_up(int argc, char **argv)
     json_object_set_boolean_member(params, "wait", !no_wait);
     if (!timeout_to_ms(timeout_s, params, &rc))
         return rc;
-    g_autoptr(CtlClient) client = connect_or_report(&rc);
-    if (!client)
-        return rc;
     g_autoptr(CtlReply) reply
-        = call(client, IFACE "Initiate", json_object_ref(params), argv[1], &rc);
+        = connect_and_call(IFACE "Initiate", json_object_ref(params), argv[1], &rc);
     if (!reply)
         return rc;
     if (out.json) {
@@ -731,10 +726,8 @@ cmd_down(int argc, char **argv)
     json_object_set_boolean_member(params, "wait", !no_wait);
     if (!timeout_to_ms(timeout_s, params, &rc))
         return rc;
-    g_autoptr(CtlClient) client = connect_or_report(&rc);
-    if (!client)
-        return rc;
-    g_autoptr(CtlReply) reply = call(client, IFACE "Terminate", json_object_ref(params), name, &rc);
+    g_autoptr(CtlReply) reply
+        = connect_and_call(IFACE "Terminate", json_object_ref(params), name, &rc);
     if (!reply)
         return rc;
     gint64 ikes = ctl_json_int(reply->parameters, "ike_sas", 0);
@@ -767,12 +760,9 @@ cmd_rekey(int argc, char **argv)
         return rc;
     if (argc > 1 || (!ike_id) == (!child_id))
         return usage_error("rekey takes either --ike-id or --child-id");
-    g_autoptr(CtlClient) client = connect_or_report(&rc);
-    if (!client)
-        return rc;
     JsonObject *params = json_object_new();
     json_object_set_int_member(params, ike_id ? "ike_id" : "child_id", ike_id ? ike_id : child_id);
-    g_autoptr(CtlReply) reply = call(client, IFACE "Rekey", params, NULL, &rc);
+    g_autoptr(CtlReply) reply = connect_and_call(IFACE "Rekey", params, NULL, &rc);
     if (!reply)
         return rc;
     if (out.json)
