@@ -40,7 +40,9 @@ typedef struct {
 
 typedef struct {
     CgKernel base;
-    CgNl *nl;
+    CgNl *nl;   /* NETLINK_XFRM: SAs and policies */
+    CgNl *rtnl; /* NETLINK_ROUTE: virtual IPs (an rtnetlink message on the
+                 * XFRM socket would be read as an XFRM one of the same number) */
     struct mnl_socket *events;
     guint events_source;
     GHashTable *sas;          /* guint64 (spi << 1 | inbound) -> XfrmSa* */
@@ -288,7 +290,7 @@ xfrm_add_vip(CgKernel *k, GInetAddress *addr, guint prefix, GError **error)
     CgXfrm *x = (CgXfrm *)k;
     CgIpPrefix v;
     vip_prefix(addr, prefix, &v);
-    if (!cg_rtnl_addr(x->nl, TRUE, (int)if_nametoindex("lo"), v.family, v.addr, v.prefix_len,
+    if (!cg_rtnl_addr(x->rtnl, TRUE, (int)if_nametoindex("lo"), v.family, v.addr, v.prefix_len,
                       error))
         return FALSE;
     g_ptr_array_add(x->vips, g_memdup2(&v, sizeof(v)));
@@ -306,7 +308,7 @@ xfrm_del_vip(CgKernel *k, GInetAddress *addr, guint prefix, GError **error)
             g_ptr_array_remove_index(x->vips, i);
             break;
         }
-    return cg_rtnl_addr(x->nl, FALSE, (int)if_nametoindex("lo"), v.family, v.addr, v.prefix_len,
+    return cg_rtnl_addr(x->rtnl, FALSE, (int)if_nametoindex("lo"), v.family, v.addr, v.prefix_len,
                         error);
 }
 
@@ -430,9 +432,9 @@ xfrm_free(CgKernel *k)
             cg_xfrm_msg_del_sa(x->nl, &sa->dst, sa->spi, NULL);
         }
     }
-    for (guint i = 0; x->vips && i < x->vips->len; i++) {
+    for (guint i = 0; x->vips && x->rtnl && i < x->vips->len; i++) {
         CgIpPrefix *v = x->vips->pdata[i];
-        cg_rtnl_addr(x->nl, FALSE, (int)if_nametoindex("lo"), v->family, v->addr, v->prefix_len,
+        cg_rtnl_addr(x->rtnl, FALSE, (int)if_nametoindex("lo"), v->family, v->addr, v->prefix_len,
                      NULL);
     }
     g_clear_pointer(&x->sas, g_hash_table_unref);
@@ -441,6 +443,7 @@ xfrm_free(CgKernel *k)
     g_clear_pointer(&x->policy_owner, g_hash_table_unref);
     g_clear_pointer(&x->vips, g_ptr_array_unref);
     g_clear_pointer(&x->nl, cg_nl_close);
+    g_clear_pointer(&x->rtnl, cg_nl_close);
     g_free(x);
 }
 
@@ -473,7 +476,8 @@ cg_kernel_xfrm_new(const CgKernelListener *listener, GError **error)
     x->policy_owner = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     x->vips = g_ptr_array_new_with_free_func(g_free);
     x->nl = cg_nl_open(NETLINK_XFRM, error);
-    if (!x->nl) {
+    x->rtnl = x->nl ? cg_nl_open(NETLINK_ROUTE, error) : NULL;
+    if (!x->rtnl) {
         xfrm_free(&x->base);
         return NULL;
     }

@@ -229,10 +229,13 @@ adopt_state(CgIkeSa *new_ike, CgIkeSa *old)
     g_ptr_array_set_size(old->children, 0);
     for (guint i = 0; i < old->local_vips->len; i++)
         g_ptr_array_add(new_ike->local_vips, g_object_ref(old->local_vips->pdata[i]));
-    for (guint i = 0; i < old->remote_vips->len; i++)
+    for (guint i = 0; i < old->remote_vips->len; i++) {
         g_ptr_array_add(new_ike->remote_vips, g_object_ref(old->remote_vips->pdata[i]));
-    g_ptr_array_set_size(old->remote_vips, 0); /* the new SA releases them */
-    new_ike->remote_vip_pool = old->remote_vip_pool;
+        g_ptr_array_add(new_ike->remote_vip_pools, g_strdup(old->remote_vip_pools->pdata[i]));
+    }
+    /* the new SA releases them */
+    g_ptr_array_set_size(old->remote_vips, 0);
+    g_ptr_array_set_size(old->remote_vip_pools, 0);
     for (guint i = 0; i < old->dns->len; i++)
         g_ptr_array_add(new_ike->dns, g_object_ref(old->dns->pdata[i]));
     for (guint i = 0; i < old->subnets->len; i++)

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "config/cg-config-private.h"
 #include "net/cg-net.h"
+#include "sa/cg-cp-reply.h"
 
 static void
 cp_add_attr(CgCpPayload *cp, guint16 type, const guint8 *value, gsize len)
@@ -39,6 +41,15 @@ cg_cp_add_request(CgIkeSa *ike, CgChainBuilder *cb)
     gsize off = cg_chain_begin_payload(cb, CG_PL_CP, FALSE);
     cg_payload_write_cp(cb->buf, cp);
     cg_chain_end_payload(cb, off);
+}
+
+static guint8
+pool_prefix_len(CgPool *pool)
+{
+    CgAddrRange range;
+    if (cg_addr_range_parse(cg_pool_range(pool), &range, NULL) && range.prefix_len >= 0)
+        return (guint8)range.prefix_len;
+    return 128;
 }
 
 /* Responder: hands out addresses from the connection's pools. Returns
@@ -74,19 +85,24 @@ cg_cp_build_reply(CgIkeSa *ike, const CgCpPayload *req, CgChainBuilder *cb)
             cg_ike_sa_log(ike, CG_LOG_WARNING, "%s", error->message);
             continue;
         }
-        ike->remote_vip_pool = pool;
         g_ptr_array_add(ike->remote_vips, addr);
+        g_ptr_array_add(ike->remote_vip_pools, g_strdup(cg_pool_name(pool)));
         g_autofree char *a = g_inet_address_to_string(addr);
-        cg_ike_sa_log(ike, CG_LOG_INFO, "assigned virtual IP %s from pool %s", a,
-                      cg_pool_name(pool));
         if (fam == AF_INET) {
+            cg_ike_sa_log(ike, CG_LOG_INFO, "assigned virtual IP %s from pool %s", a,
+                          cg_pool_name(pool));
             memcpy(values[nv], g_inet_address_to_bytes(addr), 4);
             cp_add_attr(cp, CG_CA_INTERNAL_IP4_ADDRESS, values[nv++], 4);
             got4 = TRUE;
         } else {
-            /* RFC 7296 3.15.1: address | prefix length */
+            /* RFC 7296 3.15.1: address | prefix length, the length of
+             * the pool's prefix (a range of addresses: this one alone) */
+            guint8 prefix_len = pool_prefix_len(pool);
+            cg_ike_sa_log(ike, CG_LOG_INFO,
+                          "assigned virtual IP %s (prefix length %u) from pool %s", a, prefix_len,
+                          cg_pool_name(pool));
             memcpy(values[nv], g_inet_address_to_bytes(addr), 16);
-            values[nv][16] = 64;
+            values[nv][16] = prefix_len;
             cp_add_attr(cp, CG_CA_INTERNAL_IP6_ADDRESS, values[nv++], 17);
             got6 = TRUE;
         }
@@ -143,104 +159,46 @@ cg_cp_process_reply(CgIkeSa *ike, const CgMessage *msg)
     const CgRawPayload *p = cg_message_find(msg, CG_PL_CP);
     if (!p)
         return;
-    g_autofree CgCpPayload *cp = g_new0(CgCpPayload, 1);
     g_autoptr(GError) error = NULL;
-    if (!cg_payload_parse_cp(p->body, p->body_len, cp, &error)) {
-        cg_ike_sa_log(ike, CG_LOG_WARNING, "ignored malformed configuration payload: %s",
-                      error->message);
+    g_autoptr(CgCpReply) reply = cg_cp_reply_parse(p->body, p->body_len, &error);
+    if (!reply) {
+        cg_ike_sa_log(ike, CG_LOG_WARNING, "ignored configuration payload: %s", error->message);
         return;
     }
-    if (cp->cfg_type != CG_CFG_REPLY)
-        return;
-    for (guint i = 0; i < cp->n_attrs; i++) {
-        const CgCfgAttr *a = &cp->attrs[i];
-        switch (a->type) {
-            case CG_CA_INTERNAL_IP4_ADDRESS:
-            case CG_CA_INTERNAL_IP4_DNS:
-                if (a->value_len != 4) {
-                    cg_ike_sa_log(ike, CG_LOG_WARNING,
-                                  "ignored configuration attribute %u of %zu bytes (want 4)",
-                                  a->type, a->value_len);
-                    break;
-                }
-                g_ptr_array_add(a->type == CG_CA_INTERNAL_IP4_ADDRESS ? ike->local_vips : ike->dns,
-                                g_inet_address_new_from_bytes(a->value, G_SOCKET_FAMILY_IPV4));
-                break;
-            case CG_CA_INTERNAL_IP6_ADDRESS:
-            case CG_CA_INTERNAL_IP6_DNS: {
-                gsize want = a->type == CG_CA_INTERNAL_IP6_ADDRESS ? 17 : 16;
-                if (a->value_len != want || (want == 17 && a->value[16] > 128)) {
-                    cg_ike_sa_log(ike, CG_LOG_WARNING,
-                                  "ignored malformed IPv6 configuration attribute %u (%zu bytes)",
-                                  a->type, a->value_len);
-                    break;
-                }
-                g_ptr_array_add(a->type == CG_CA_INTERNAL_IP6_ADDRESS ? ike->local_vips : ike->dns,
-                                g_inet_address_new_from_bytes(a->value, G_SOCKET_FAMILY_IPV6));
-                break;
-            }
-            case CG_CA_INTERNAL_IP4_SUBNET: {
-                if (a->value_len != 8) {
-                    cg_ike_sa_log(ike, CG_LOG_WARNING, "ignored INTERNAL_IP4_SUBNET of %zu bytes",
-                                  a->value_len);
-                    break;
-                }
-                guint32 mask = (guint32)a->value[4] << 24 | a->value[5] << 16 | a->value[6] << 8
-                               | a->value[7];
-                guint prefix = 0;
-                while (prefix < 32 && (mask & (0x80000000u >> prefix)))
-                    prefix++;
-                g_ptr_array_add(ike->subnets,
-                                g_strdup_printf("%u.%u.%u.%u/%u", a->value[0] & a->value[4],
-                                                a->value[1] & a->value[5],
-                                                a->value[2] & a->value[6],
-                                                a->value[3] & a->value[7], prefix));
-                break;
-            }
-            case CG_CA_INTERNAL_DNS_DOMAIN: {
-                /* RFC 8598 4: a domain name, no NUL; anything else is dropped */
-                gboolean ok = a->value_len > 0 && a->value_len <= 255;
-                for (gsize j = 0; ok && j < a->value_len; j++)
-                    ok = g_ascii_isalnum(a->value[j]) || a->value[j] == '-' || a->value[j] == '.';
-                if (!ok) {
-                    cg_ike_sa_log(ike, CG_LOG_WARNING,
-                                  "ignored malformed INTERNAL_DNS_DOMAIN (%zu bytes)", a->value_len);
-                    break;
-                }
-                g_ptr_array_add(ike->dns_domains, g_strndup((const char *)a->value, a->value_len));
-                break;
-            }
-            case CG_CA_INTERNAL_IP6_SUBNET: {
-                if (a->value_len != 17 || a->value[16] > 128) {
-                    cg_ike_sa_log(ike, CG_LOG_WARNING, "ignored malformed INTERNAL_IP6_SUBNET");
-                    break;
-                }
-                g_autoptr(GInetAddress) ip
-                    = g_inet_address_new_from_bytes(a->value, G_SOCKET_FAMILY_IPV6);
-                g_autofree char *s = g_inet_address_to_string(ip);
-                g_ptr_array_add(ike->subnets, g_strdup_printf("%s/%u", s, a->value[16]));
-                break;
-            }
-            default:
-                break;
-        }
-    }
-    for (guint i = 0; i < ike->local_vips->len; i++) {
-        g_autofree char *s = g_inet_address_to_string(ike->local_vips->pdata[i]);
-        cg_ike_sa_log(ike, CG_LOG_INFO, "received virtual IP %s", s);
-        CgKernel *k = cg_engine_kernel(ike->engine);
-        GInetAddress *vip = ike->local_vips->pdata[i];
+    for (guint i = 0; i < reply->rejected->len; i++)
+        cg_ike_sa_log(ike, CG_LOG_WARNING, "ignored configuration attribute %s",
+                      (char *)reply->rejected->pdata[i]);
+
+    CgKernel *k = cg_engine_kernel(ike->engine);
+    for (guint i = 0; i < reply->vips->len; i++) {
+        GInetAddress *vip = reply->vips->pdata[i];
+        gboolean v6 = g_inet_address_get_family(vip) == G_SOCKET_FAMILY_IPV6;
+        g_autofree char *s = g_inet_address_to_string(vip);
+        if (v6)
+            /* RFC 7296 3.15.1: the prefix length comes with the address;
+             * over a tunnel nothing else is on-link, so the address alone
+             * goes on the device and the selectors decide what is routed */
+            cg_ike_sa_log(ike, CG_LOG_INFO, "received virtual IP %s (prefix length %u)", s,
+                          g_array_index(reply->vip_prefix_lens, guint8, i));
+        else
+            cg_ike_sa_log(ike, CG_LOG_INFO, "received virtual IP %s", s);
         if (k->ops->add_vip)
-            k->ops->add_vip(
-                k, vip, g_inet_address_get_family(vip) == G_SOCKET_FAMILY_IPV6 ? 128 : 32, NULL);
+            k->ops->add_vip(k, vip, v6 ? 128 : 32, NULL);
+        g_ptr_array_add(ike->local_vips, g_object_ref(vip));
     }
-    for (guint i = 0; i < ike->dns->len; i++) {
-        g_autofree char *s = g_inet_address_to_string(ike->dns->pdata[i]);
+    for (guint i = 0; i < reply->dns->len; i++) {
+        g_autofree char *s = g_inet_address_to_string(reply->dns->pdata[i]);
         cg_ike_sa_log(ike, CG_LOG_INFO, "received DNS server %s", s);
+        g_ptr_array_add(ike->dns, g_object_ref(reply->dns->pdata[i]));
     }
-    for (guint i = 0; i < ike->subnets->len; i++)
-        cg_ike_sa_log(ike, CG_LOG_INFO, "received split subnet %s", (char *)ike->subnets->pdata[i]);
-    for (guint i = 0; i < ike->dns_domains->len; i++)
+    for (guint i = 0; i < reply->subnets->len; i++) {
+        cg_ike_sa_log(ike, CG_LOG_INFO, "received split subnet %s",
+                      (char *)reply->subnets->pdata[i]);
+        g_ptr_array_add(ike->subnets, g_strdup(reply->subnets->pdata[i]));
+    }
+    for (guint i = 0; i < reply->dns_domains->len; i++) {
         cg_ike_sa_log(ike, CG_LOG_INFO, "received DNS domain %s",
-                      (char *)ike->dns_domains->pdata[i]);
+                      (char *)reply->dns_domains->pdata[i]);
+        g_ptr_array_add(ike->dns_domains, g_strdup(reply->dns_domains->pdata[i]));
+    }
 }

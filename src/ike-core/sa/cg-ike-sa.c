@@ -64,6 +64,7 @@ cg_ike_sa_new(CgEngine *engine, CgConnConfig *config, gboolean initiator)
     ike->children = g_ptr_array_new();
     ike->local_vips = g_ptr_array_new_with_free_func(g_object_unref);
     ike->remote_vips = g_ptr_array_new_with_free_func(g_object_unref);
+    ike->remote_vip_pools = g_ptr_array_new_with_free_func(g_free);
     ike->dns = g_ptr_array_new_with_free_func(g_object_unref);
     ike->subnets = g_ptr_array_new_with_free_func(g_free);
     ike->dns_domains = g_ptr_array_new_with_free_func(g_free);
@@ -156,6 +157,7 @@ cg_ike_sa_free(CgIkeSa *ike)
     cg_identity_clear(&ike->peer_id);
     g_ptr_array_unref(ike->local_vips);
     g_ptr_array_unref(ike->remote_vips);
+    g_ptr_array_unref(ike->remote_vip_pools);
     g_ptr_array_unref(ike->dns);
     g_ptr_array_unref(ike->subnets);
     g_ptr_array_unref(ike->dns_domains);
@@ -207,13 +209,17 @@ cg_ike_sa_destroy(CgIkeSa *ike, CgReason reason, const char *message)
         CgChildSa *c = ike->children->pdata[ike->children->len - 1];
         cg_child_sa_remove(c, reason);
     }
+    /* each address goes back to the pool it came from (a dual-stack
+     * peer holds one of an IPv4 and one of an IPv6 pool) */
     for (guint i = 0; i < ike->remote_vips->len; i++) {
-        if (ike->remote_vip_pool)
-            cg_pool_release(ike->remote_vip_pool, ike->remote_vips->pdata[i]);
+        CgPool *pool = cg_engine_find_pool(engine, ike->remote_vip_pools->pdata[i]);
+        if (pool)
+            cg_pool_release(pool, ike->remote_vips->pdata[i]);
         g_autofree char *a = g_inet_address_to_string(ike->remote_vips->pdata[i]);
         cg_ike_sa_log(ike, CG_LOG_INFO, "released virtual IP %s", a);
     }
     g_ptr_array_set_size(ike->remote_vips, 0);
+    g_ptr_array_set_size(ike->remote_vip_pools, 0);
 
     CgIkeState old_state = ike->state;
     cg_ike_sa_set_state(ike, CG_IKE_STATE_DEAD);

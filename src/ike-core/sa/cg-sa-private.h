@@ -139,12 +139,12 @@ struct CgIkeSa {
     GPtrArray *children; /* CgChildSa* (owned) */
 
     /* configuration payload results */
-    GPtrArray *local_vips;  /* GInetAddress*: assigned to us */
-    GPtrArray *remote_vips; /* GInetAddress*: we assigned to the peer */
-    CgPool *remote_vip_pool;
-    GPtrArray *dns;     /* GInetAddress* received */
-    GPtrArray *subnets; /* char* "10.1.0.0/16" received */
-    GPtrArray *dns_domains; /* char* search domains received (RFC 8598) */
+    GPtrArray *local_vips;       /* GInetAddress*: assigned to us */
+    GPtrArray *remote_vips;      /* GInetAddress*: we assigned to the peer */
+    GPtrArray *remote_vip_pools; /* char*: the pool name of each remote_vips entry */
+    GPtrArray *dns;              /* GInetAddress* received */
+    GPtrArray *subnets;          /* char* "10.1.0.0/16" received */
+    GPtrArray *dns_domains;      /* char* search domains received (RFC 8598) */
 
     /* timers */
     guint rekey_timer;
