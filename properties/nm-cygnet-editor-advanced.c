@@ -1,7 +1,7 @@
 /* nm-cygnet-editor-advanced.c: the Advanced dialog: every vpn.data key
  * a person rarely needs (port, proposals, traffic selectors, timers, data
- * plane, MTU). Each entry is checked as it is typed; OK stays disabled
- * while any value is invalid. */
+ * plane, MTU, a pinned gateway certificate, a CRL). Each entry is checked as it is typed; OK stays
+ * disabled while any value is invalid. */
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
@@ -30,6 +30,8 @@ static const KeyWidget entries[] = {
     { NM_CYGNET_KEY_RETRANSMIT_TIMEOUT, "retransmit_timeout_entry" },
     { NM_CYGNET_KEY_RETRANSMIT_TRIES, "retransmit_tries_entry" },
     { NM_CYGNET_KEY_MTU, "mtu_entry" },
+    { NM_CYGNET_KEY_REMOTE_CERT, "remote_cert_entry" },
+    { NM_CYGNET_KEY_CRL, "crl_entry" },
 };
 
 typedef struct {
@@ -150,7 +152,14 @@ validate_all(CgAdvanced *advanced)
     for (gsize i = 0; i < G_N_ELEMENTS(entries); i++) {
         GtkWidget *entry = widget(advanced, entries[i].widget_id);
         g_autoptr(GError) error = NULL;
-        gboolean ok = cg_validate_value(entries[i].key, cg_entry_get_text(entry), &error);
+        const char *text = cg_entry_get_text(entry);
+        gboolean ok = cg_validate_value(entries[i].key, text, &error);
+        /* a file must be there and be what the key names */
+        if (ok && text[0] != '\0' && cg_key_is_file(entries[i].key))
+            ok = cg_validate_file(strcmp(entries[i].key, NM_CYGNET_KEY_REMOTE_CERT) == 0
+                                      ? CG_FILE_CERTIFICATE
+                                      : CG_FILE_ANY,
+                                  text, &error);
         cg_editor_mark_entry(entry, ok ? NULL : error->message);
         if (!ok && first_error == NULL)
             first_error = g_strdup(error->message);

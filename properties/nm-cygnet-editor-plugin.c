@@ -109,7 +109,8 @@ get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
             g_value_set_string(value, _("IPsec/IKEv2 (Cygnet)"));
             break;
         case PROP_DESC:
-            g_value_set_string(value, _("IPsec/IKEv2 VPN with pre-shared keys, by Cygnet's own "
+            g_value_set_string(value, _("IPsec/IKEv2 VPN with user name and password, "
+                                        "certificates or pre-shared keys, by Cygnet's own "
                                         "IKEv2 engine"));
             break;
         case PROP_SERVICE:

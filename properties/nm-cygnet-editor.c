@@ -1,10 +1,10 @@
 /* nm-cygnet-editor.c: the editor page of a Cygnet VPN connection in
  * nm-connection-editor and GNOME Settings (NMVpnEditor).
  *
- * The main page holds what a person needs to connect: gateway, identity,
- * authentication (a method combo whose rows come from the keys header:
- * today the pre-shared key, with libnma's secret-storage menu) and the
- * gateway's identity. Everything else is in the Advanced dialog. Values
+ * The main page holds what a person needs to connect: gateway, the
+ * authentication method and its fields (nm-cygnet-editor-auth.c; a new
+ * connection starts with user name and password), the identities and
+ * the gateway's CA. Everything else is in the Advanced dialog. Values
  * are checked as they are typed: a bad one is marked on its entry and
  * named under the fields, and update_connection() fails, which keeps the
  * Save button disabled.
@@ -16,27 +16,9 @@
 #include <glib/gi18n-lib.h>
 #include <gmodule.h>
 #include <string.h>
-#ifdef CG_GTK4
-#include <nma-ui-utils.h>
-#else
-#include <nma-ui-utils.h>
-#endif
 
 #include "nm-cygnet-keys.h"
 #include "nm-cygnet-validate.h"
-
-/* The auth methods the combo offers, each with the rows of its page. A
- * method appears here when the keys header defines its keys and the
- * service accepts it (cg_auth_method_supported). */
-typedef struct {
-    const char *method;
-    const char *label; /* N_() */
-    const char *widget_ids[4];
-} AuthPage;
-
-static const AuthPage auth_pages[] = {
-    { NM_CYGNET_AUTH_PSK, N_("Pre-shared key"), { "psk_label", "psk_entry", "show_psk_check" } },
-};
 
 /* main-page entries and their keys */
 static const struct {
@@ -56,7 +38,9 @@ struct _NmCygnetEditor {
     GtkBuilder *builder;
     GtkWidget *widget;           /* main_grid */
     GHashTable *advanced_values; /* key -> value of the Advanced keys */
+    GHashTable *kept_values;     /* key -> value of keys no field edits */
     CgAdvanced *advanced;
+    CgAuth *auth; /* the Authentication rows */
     gboolean new_connection;
 };
 
@@ -88,13 +72,6 @@ cg_editor_mark_entry(GtkWidget *entry, const char *message)
     }
 }
 
-static const char *
-selected_method(NmCygnetEditor *editor)
-{
-    const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(widget(editor, "auth_combo")));
-    return id ? id : NM_CYGNET_AUTH_PSK;
-}
-
 /* Checks the main page; returns the first problem (NULL: none) and
  * marks each bad entry. */
 static char *
@@ -112,10 +89,9 @@ validate_main(NmCygnetEditor *editor)
         if (!ok && first_error == NULL)
             first_error = g_strdup(error->message);
     }
-    g_autoptr(GError) auth_error = NULL;
-    if (!cg_validate_value(NM_CYGNET_KEY_AUTH, selected_method(editor), &auth_error)
-        && first_error == NULL)
-        first_error = g_strdup(auth_error->message);
+    g_autofree char *auth_error = cg_auth_check(editor->auth);
+    if (first_error == NULL)
+        first_error = g_steal_pointer(&auth_error);
     return first_error;
 }
 
@@ -146,30 +122,9 @@ on_changed(GtkWidget *widget_, gpointer user_data)
 }
 
 static void
-on_notify_changed(GObject *object, GParamSpec *pspec, gpointer user_data)
+on_auth_changed(gpointer user_data)
 {
     stuff_changed(user_data);
-}
-
-static void
-on_show_psk(GtkWidget *check, gpointer user_data)
-{
-    NmCygnetEditor *editor = user_data;
-    gtk_entry_set_visibility(GTK_ENTRY(widget(editor, "psk_entry")), cg_check_get(check));
-}
-
-/* Shows the selected method's rows only. */
-static void
-on_auth_changed(GtkWidget *combo, gpointer user_data)
-{
-    NmCygnetEditor *editor = user_data;
-    const char *method = selected_method(editor);
-    for (gsize i = 0; i < G_N_ELEMENTS(auth_pages); i++) {
-        for (gsize j = 0; auth_pages[i].widget_ids[j]; j++)
-            gtk_widget_set_visible(widget(editor, auth_pages[i].widget_ids[j]),
-                                   strcmp(auth_pages[i].method, method) == 0);
-    }
-    stuff_changed(editor);
 }
 
 static void
@@ -185,6 +140,37 @@ on_advanced_clicked(GtkWidget *button, gpointer user_data)
     cg_advanced_open(editor->advanced, editor->widget);
 }
 
+/* A key no field of this editor edits (one a newer service knows) goes
+ * back into the connection as it was, never dropped. */
+static void
+keep_unedited(const char *key, const char *value, gpointer user_data)
+{
+    NmCygnetEditor *editor = user_data;
+    static const char *const auth_keys[] = {
+        NM_CYGNET_KEY_AUTH,
+        NM_CYGNET_KEY_EAP_METHOD,
+        NM_CYGNET_KEY_USER,
+        NM_CYGNET_KEY_CERT,
+        NM_CYGNET_KEY_KEY,
+        NM_CYGNET_KEY_PKCS12,
+        NM_CYGNET_KEY_PKCS11_MODULE,
+        NM_CYGNET_KEY_CERT_NICKNAME,
+        NM_CYGNET_KEY_CA_CERT,
+        NM_CYGNET_KEY_PSK_FLAGS,
+        NM_CYGNET_KEY_PASSWORD_FLAGS,
+        NM_CYGNET_KEY_PIN_FLAGS,
+        NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS,
+        NULL,
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(main_entries); i++) {
+        if (strcmp(main_entries[i].key, key) == 0)
+            return;
+    }
+    if (g_strv_contains(auth_keys, key) || g_strv_contains(cg_advanced_keys(), key))
+        return;
+    g_hash_table_replace(editor->kept_values, g_strdup(key), g_strdup(value));
+}
+
 static void
 fill(NmCygnetEditor *editor, NMConnection *connection)
 {
@@ -194,42 +180,14 @@ fill(NmCygnetEditor *editor, NMConnection *connection)
         cg_entry_set_text(widget(editor, main_entries[i].widget_id), value ? value : "");
     }
 
-    GtkComboBoxText *combo = GTK_COMBO_BOX_TEXT(widget(editor, "auth_combo"));
-    for (gsize i = 0; i < G_N_ELEMENTS(auth_pages); i++) {
-        if (cg_auth_method_supported(auth_pages[i].method))
-            gtk_combo_box_text_append(combo, auth_pages[i].method, _(auth_pages[i].label));
-    }
-    const char *method = s_vpn ? nm_setting_vpn_get_data_item(s_vpn, NM_CYGNET_KEY_AUTH) : NULL;
-    if (method == NULL || method[0] == '\0')
-        method = NM_CYGNET_AUTH_PSK;
-    if (!gtk_combo_box_set_active_id(GTK_COMBO_BOX(combo), method)) {
-        /* saved with a method this version refuses: shown, and flagged */
-        g_autofree char *label = g_strdup_printf(_("%s (not supported)"), method);
-        gtk_combo_box_text_append(combo, method, label);
-        gtk_combo_box_set_active_id(GTK_COMBO_BOX(combo), method);
-    }
-
-    /* the PSK and where it is kept (libnma's menu on the entry) */
-    GtkWidget *psk_entry = widget(editor, "psk_entry");
-    const char *psk = s_vpn ? nm_setting_vpn_get_secret(s_vpn, NM_CYGNET_SECRET_PSK) : NULL;
-    cg_entry_set_text(psk_entry, psk ? psk : "");
-    /* a connection that never said where its key lives (a new one):
-     * the user's keyring */
-    NMSettingSecretFlags flags = NM_SETTING_SECRET_FLAG_AGENT_OWNED;
-    gboolean has_flags
-        = s_vpn != NULL && nm_setting_vpn_get_data_item(s_vpn, NM_CYGNET_KEY_PSK_FLAGS) != NULL;
-    if (has_flags)
-        nm_setting_get_secret_flags(NM_SETTING(s_vpn), NM_CYGNET_SECRET_PSK, &flags, NULL);
-    /* libnma reads the flags from the setting when given one */
-    nma_utils_setup_password_storage(psk_entry, flags, has_flags ? NM_SETTING(s_vpn) : NULL,
-                                     NM_CYGNET_SECRET_PSK, TRUE, FALSE);
-
     const char *const *keys = cg_advanced_keys();
     for (gsize i = 0; keys[i]; i++) {
         const char *value = s_vpn ? nm_setting_vpn_get_data_item(s_vpn, keys[i]) : NULL;
         if (value != NULL)
             g_hash_table_replace(editor->advanced_values, g_strdup(keys[i]), g_strdup(value));
     }
+    if (s_vpn != NULL)
+        nm_setting_vpn_foreach_data_item(s_vpn, keep_unedited, editor);
 }
 
 static GObject *
@@ -268,21 +226,13 @@ update_connection(NMVpnEditor *iface, NMConnection *connection, GError **error)
         if (text[0] != '\0')
             nm_setting_vpn_add_data_item(s_vpn, main_entries[i].key, text);
     }
-    nm_setting_vpn_add_data_item(s_vpn, NM_CYGNET_KEY_AUTH, selected_method(editor));
     g_hash_table_iter_init(&iter, editor->advanced_values);
     while (g_hash_table_iter_next(&iter, &key, &value))
         nm_setting_vpn_add_data_item(s_vpn, key, value);
-
-    /* the PSK: kept in the connection, by the agent (keyring), or asked
-     * every time; NetworkManager hands agent-owned ones to the agent */
-    GtkWidget *psk_entry = widget(editor, "psk_entry");
-    NMSettingSecretFlags flags = nma_utils_menu_to_secret_flags(psk_entry);
-    const char *psk = cg_entry_get_text(psk_entry);
-    if (psk[0] != '\0'
-        && (flags & (NM_SETTING_SECRET_FLAG_NOT_SAVED | NM_SETTING_SECRET_FLAG_NOT_REQUIRED)) == 0)
-        nm_setting_vpn_add_secret(s_vpn, NM_CYGNET_SECRET_PSK, psk);
-    nm_setting_set_secret_flags(NM_SETTING(s_vpn), NM_CYGNET_SECRET_PSK, flags, NULL);
-    nma_utils_update_password_storage(psk_entry, flags, NM_SETTING(s_vpn), NM_CYGNET_SECRET_PSK);
+    g_hash_table_iter_init(&iter, editor->kept_values);
+    while (g_hash_table_iter_next(&iter, &key, &value))
+        nm_setting_vpn_add_data_item(s_vpn, key, value);
+    cg_auth_save(editor->auth, s_vpn);
 
     nm_connection_add_setting(connection, NM_SETTING(s_vpn));
     return TRUE;
@@ -292,6 +242,7 @@ static void
 nm_cygnet_editor_init(NmCygnetEditor *editor)
 {
     editor->advanced_values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    editor->kept_values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
 static void
@@ -299,13 +250,11 @@ dispose(GObject *object)
 {
     NmCygnetEditor *editor = NM_CYGNET_EDITOR(object);
     g_clear_pointer(&editor->advanced, cg_advanced_free);
+    g_clear_pointer(&editor->auth, cg_auth_free);
     if (editor->builder) {
         /* our handlers go with the editor; the widget may live on */
         for (gsize i = 0; i < G_N_ELEMENTS(main_entries); i++)
             g_signal_handlers_disconnect_by_data(widget(editor, main_entries[i].widget_id), editor);
-        g_signal_handlers_disconnect_by_data(widget(editor, "auth_combo"), editor);
-        g_signal_handlers_disconnect_by_data(widget(editor, "psk_entry"), editor);
-        g_signal_handlers_disconnect_by_data(widget(editor, "show_psk_check"), editor);
         g_signal_handlers_disconnect_by_data(widget(editor, "advanced_button"), editor);
     }
     g_clear_object(&editor->widget);
@@ -318,6 +267,7 @@ finalize(GObject *object)
 {
     NmCygnetEditor *editor = NM_CYGNET_EDITOR(object);
     g_hash_table_unref(editor->advanced_values);
+    g_hash_table_unref(editor->kept_values);
     G_OBJECT_CLASS(nm_cygnet_editor_parent_class)->finalize(object);
 }
 
@@ -352,18 +302,15 @@ nm_vpn_editor_factory_cygnet(NMVpnEditorPlugin *plugin, NMConnection *connection
     editor->advanced
         = cg_advanced_new(editor->advanced_values, G_CALLBACK(on_advanced_applied), editor);
     fill(editor, connection);
+    editor->auth = cg_auth_new(editor->builder,
+                               connection ? nm_connection_get_setting_vpn(connection) : NULL,
+                               on_auth_changed, editor);
 
     for (gsize i = 0; i < G_N_ELEMENTS(main_entries); i++)
         g_signal_connect(widget(editor, main_entries[i].widget_id), "changed",
                          G_CALLBACK(on_changed), editor);
-    g_signal_connect(widget(editor, "auth_combo"), "changed", G_CALLBACK(on_auth_changed), editor);
-    g_signal_connect(widget(editor, "psk_entry"), "changed", G_CALLBACK(on_changed), editor);
-    /* libnma's storage menu changes the entry's icon */
-    g_signal_connect(widget(editor, "psk_entry"), "notify::secondary-icon-name",
-                     G_CALLBACK(on_notify_changed), editor);
-    g_signal_connect(widget(editor, "show_psk_check"), "toggled", G_CALLBACK(on_show_psk), editor);
     g_signal_connect(widget(editor, "advanced_button"), "clicked", G_CALLBACK(on_advanced_clicked),
                      editor);
-    on_auth_changed(NULL, editor);
+    show_errors(editor);
     return NM_VPN_EDITOR(g_steal_pointer(&editor));
 }

@@ -33,6 +33,25 @@ G_BEGIN_DECLS
  * style, a warning icon with the message as its tooltip. */
 void cg_editor_mark_entry(GtkWidget *entry, const char *message);
 
+/* ---- the Authentication part of the main page (nm-cygnet-editor-auth.c) */
+
+typedef struct CgAuth CgAuth;
+typedef void (*CgAuthChanged)(gpointer user_data);
+
+/* Fills the method rows of builder's main_grid from s_vpn (NULL: a new
+ * connection) and adds the certificate choosers; changed is called on
+ * every edit. */
+CgAuth *cg_auth_new(GtkBuilder *builder, NMSettingVpn *s_vpn, CgAuthChanged changed,
+                    gpointer changed_data);
+void cg_auth_free(CgAuth *auth);
+/* The selected method's vpn.data "auth" value. */
+const char *cg_auth_get_method(CgAuth *auth);
+/* Checks the selected method's fields, marks the bad ones; returns the
+ * first problem (translated) or NULL. */
+char *cg_auth_check(CgAuth *auth);
+/* Adds the selected method's keys, secrets and secret flags to s_vpn. */
+void cg_auth_save(CgAuth *auth, NMSettingVpn *s_vpn);
+
 /* ---- the Advanced dialog (nm-cygnet-editor-advanced.c) ---------------- */
 
 /* The vpn.data keys the Advanced dialog edits, NULL-ended. */

@@ -5,10 +5,16 @@
  *
  *   RemoteAddress, RemoteIdentifier, LocalIdentifier,
  *   AuthenticationMethod (SharedSecret | Certificate | None) + SharedSecret,
- *   ExtendedAuthEnabled (EAP), DeadPeerDetectionRate, DisableMOBIKE, MTU,
+ *   ExtendedAuthEnabled (EAP) + AuthName, AuthPassword,
+ *   PayloadCertificateUUID (our certificate: a com.apple.security.pkcs12
+ *   payload), DeadPeerDetectionRate, DisableMOBIKE, MTU,
  *   IKESecurityAssociationParameters / ChildSecurityAssociationParameters
  *   (EncryptionAlgorithm, IntegrityAlgorithm, DiffieHellmanGroup,
  *    LifeTimeInMinutes), EnablePFS.
+ *
+ * With EAP or certificates, com.apple.security.root payloads are the
+ * gateway's CAs (ca-cert) and the pkcs12 payload our certificate (pkcs12),
+ * written to files when the import succeeds.
  *
  * Every other key is either known to change nothing for Cygnet (listed
  * below) or reported as unsupported. A signed profile (CMS around the
@@ -26,6 +32,10 @@
 
 #define VPN_PAYLOAD_TYPE     "com.apple.vpn.managed"
 #define PROFILE_PAYLOAD_TYPE "Configuration"
+#define ROOT_PAYLOAD_TYPE    "com.apple.security.root"
+#define PKCS12_PAYLOAD_TYPE  "com.apple.security.pkcs12"
+/* the smallest DER certificate or PKCS#12 file is bigger than this */
+#define MIN_DER_BYTES 64
 
 /* Apple's names -> Cygnet's (docs/cygnetd.md, "Proposals") */
 static const struct {
@@ -188,19 +198,148 @@ read_proposal(const CgPlist *params, const char *name, gboolean ike, gboolean pf
     return g_strjoinv("-", (char **)parts->pdata);
 }
 
+/* The payloads a VPN payload may use: CA certificates, our PKCS#12. */
+typedef struct {
+    GPtrArray *roots;   /* com.apple.security.root payloads */
+    GPtrArray *pkcs12s; /* com.apple.security.pkcs12 payloads */
+    GPtrArray *used;    /* the ones the VPN payload took */
+} Payloads;
+
+/* A data payload's PayloadContent, decoded; NULL (reported) when it is not
+ * DER (an ASN.1 SEQUENCE). */
+static guint8 *
+payload_der(const CgPlist *payload, const char *type, CgProfile *profile, gsize *len)
+{
+    static const char *const known[] = { "PayloadType",
+                                         "PayloadVersion",
+                                         "PayloadIdentifier",
+                                         "PayloadUUID",
+                                         "PayloadDisplayName",
+                                         "PayloadDescription",
+                                         "PayloadOrganization",
+                                         "PayloadCertificateFileName",
+                                         "PayloadContent",
+                                         "Password",
+                                         NULL };
+    for (guint i = 0; i < payload->keys->len; i++) {
+        const char *key = g_ptr_array_index(payload->keys, i);
+        if (!g_strv_contains(known, key))
+            cg_profile_unsupported(profile, _("%s %s (not supported)"), type, key);
+    }
+    const CgPlist *content = cg_plist_get(payload, "PayloadContent");
+    guint8 *der = NULL;
+    *len = 0;
+    if (content && content->type == CG_PLIST_DATA)
+        der = g_base64_decode(content->text, len);
+    if (der == NULL || *len < MIN_DER_BYTES || der[0] != 0x30) {
+        cg_profile_unsupported(profile, _("%s: PayloadContent is not a certificate file"), type);
+        if (der)
+            explicit_bzero(der, *len);
+        g_free(der);
+        return NULL;
+    }
+    return der;
+}
+
+/* The gateway's CAs: every root payload, as one PEM file. */
 static void
-read_auth(const CgPlist *ikev2, CgProfile *profile)
+use_roots(Payloads *payloads, CgProfile *profile)
+{
+    if (payloads->roots->len == 0)
+        return;
+    g_autoptr(GString) pem = g_string_new(NULL);
+    for (guint i = 0; i < payloads->roots->len; i++) {
+        const CgPlist *root = g_ptr_array_index(payloads->roots, i);
+        g_ptr_array_add(payloads->used, (gpointer)root);
+        gsize len = 0;
+        g_autofree guint8 *der = payload_der(root, ROOT_PAYLOAD_TYPE, profile, &len);
+        if (der == NULL)
+            continue;
+        g_autofree char *base64 = g_base64_encode(der, len);
+        g_string_append(pem, "-----BEGIN CERTIFICATE-----\n");
+        gsize base64_len = strlen(base64);
+        for (gsize at = 0; at < base64_len; at += 64)
+            g_string_append_printf(pem, "%.64s\n", base64 + at);
+        g_string_append(pem, "-----END CERTIFICATE-----\n");
+    }
+    if (pem->len == 0)
+        return;
+    g_autofree char *name = g_strdup_printf("%s-ca.pem", cg_profile_ensure_uuid(profile));
+    g_autofree char *path = cg_profile_file_path(name);
+    cg_profile_add_file(profile, path, pem->str, pem->len);
+    cg_profile_set(profile, NM_CYGNET_KEY_CA_CERT, path);
+}
+
+/* Our certificate: the pkcs12 payload PayloadCertificateUUID names. */
+static void
+use_pkcs12(const CgPlist *ikev2, Payloads *payloads, CgProfile *profile)
+{
+    const char *uuid = leaf_string(cg_plist_get(ikev2, "PayloadCertificateUUID"));
+    const CgPlist *found = NULL;
+    for (guint i = 0; uuid && i < payloads->pkcs12s->len; i++) {
+        const CgPlist *p12 = g_ptr_array_index(payloads->pkcs12s, i);
+        const char *p12_uuid = leaf_string(cg_plist_get(p12, "PayloadUUID"));
+        if (p12_uuid && g_ascii_strcasecmp(p12_uuid, uuid) == 0)
+            found = p12;
+    }
+    if (found == NULL) {
+        cg_profile_unsupported(profile, _("certificate authentication without its certificate "
+                                          "in the profile (IKEv2 PayloadCertificateUUID)"));
+        return;
+    }
+    g_ptr_array_add(payloads->used, (gpointer)found);
+    gsize len = 0;
+    g_autofree guint8 *der = payload_der(found, PKCS12_PAYLOAD_TYPE, profile, &len);
+    if (der == NULL)
+        return;
+    g_autofree char *name = g_strdup_printf("%s.p12", cg_profile_ensure_uuid(profile));
+    g_autofree char *path = cg_profile_file_path(name);
+    cg_profile_add_file(profile, path, der, len);
+    explicit_bzero(der, len);
+    cg_profile_set(profile, NM_CYGNET_KEY_PKCS12, path);
+    const char *password = leaf_string(cg_plist_get(found, "Password"));
+    if (password) {
+        cg_profile_set_secret(profile, NM_CYGNET_SECRET_KEY_PASSPHRASE, password);
+        cg_profile_set(profile, NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS, "0");
+    } else {
+        /* asked for when connecting, kept in the keyring */
+        cg_profile_set(profile, NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS, "1");
+    }
+}
+
+/* EAP-MSCHAPv2, the gateway with its certificate: user name and password */
+static void
+read_eap(const CgPlist *ikev2, CgProfile *profile)
+{
+    cg_profile_set(profile, NM_CYGNET_KEY_AUTH, NM_CYGNET_AUTH_EAP);
+    cg_profile_set(profile, NM_CYGNET_KEY_EAP_METHOD, NM_CYGNET_EAP_MSCHAPV2);
+    const char *user = leaf_string(cg_plist_get(ikev2, "AuthName"));
+    const char *password = leaf_string(cg_plist_get(ikev2, "AuthPassword"));
+    if (user)
+        cg_profile_set(profile, NM_CYGNET_KEY_USER, user);
+    if (password) {
+        cg_profile_set_secret(profile, NM_CYGNET_SECRET_PASSWORD, password);
+        cg_profile_set(profile, NM_CYGNET_KEY_PASSWORD_FLAGS, "0");
+    } else {
+        /* no password in the file: asked for once, kept in the keyring */
+        cg_profile_set(profile, NM_CYGNET_KEY_PASSWORD_FLAGS, "1");
+    }
+}
+
+static void
+read_auth(const CgPlist *ikev2, Payloads *payloads, CgProfile *profile)
 {
     const char *method = leaf_string(cg_plist_get(ikev2, "AuthenticationMethod"));
     gboolean eap = FALSE;
     cg_plist_get_bool(cg_plist_get(ikev2, "ExtendedAuthEnabled"), &eap);
-    if (eap)
-        cg_profile_unsupported(profile, _("EAP authentication (IKEv2 ExtendedAuthEnabled)"));
     if (cg_plist_get(ikev2, "AuthName") || cg_plist_get(ikev2, "AuthPassword"))
         if (!eap)
             cg_profile_unsupported(profile, _("a user name and password (IKEv2 AuthName)"));
 
     if (method == NULL || strcmp(method, "SharedSecret") == 0) {
+        if (eap)
+            cg_profile_unsupported(profile, _("EAP with a pre-shared key (IKEv2 "
+                                              "ExtendedAuthEnabled with SharedSecret)"));
         cg_profile_set(profile, NM_CYGNET_KEY_AUTH, NM_CYGNET_AUTH_PSK);
         const CgPlist *secret = cg_plist_get(ikev2, "SharedSecret");
         if (secret && secret->type == CG_PLIST_STRING) {
@@ -219,21 +358,32 @@ read_auth(const CgPlist *ikev2, CgProfile *profile)
             /* no secret in the file: ask for it, keep it in the keyring */
             cg_profile_set(profile, NM_CYGNET_KEY_PSK_FLAGS, "1");
         }
-    } else if (strcmp(method, "Certificate") == 0) {
+        return;
+    }
+    if (strcmp(method, "Certificate") == 0) {
         cg_profile_set(profile, NM_CYGNET_KEY_AUTH, NM_CYGNET_AUTH_CERT);
-        cg_profile_unsupported(profile, _("certificate authentication (IKEv2 "
-                                          "AuthenticationMethod Certificate)"));
+        if (eap)
+            cg_profile_unsupported(profile, _("certificate and then EAP authentication (IKEv2 "
+                                              "AuthenticationMethod Certificate with "
+                                              "ExtendedAuthEnabled)"));
+        use_pkcs12(ikev2, payloads, profile);
     } else if (strcmp(method, "None") == 0) {
-        if (!eap)
+        if (!eap) {
             cg_profile_unsupported(profile, _("no authentication of ours (IKEv2 "
                                               "AuthenticationMethod None)"));
+            return;
+        }
+        read_eap(ikev2, profile);
     } else {
         cg_profile_unsupported(profile, _("IKEv2 AuthenticationMethod %s"), method);
+        return;
     }
+    /* the gateway shows a certificate: the profile's CAs, or the system's */
+    use_roots(payloads, profile);
 }
 
 static void
-read_ikev2(const CgPlist *ikev2, CgProfile *profile)
+read_ikev2(const CgPlist *ikev2, Payloads *payloads, CgProfile *profile)
 {
     static const char *const mapped[] = {
         "RemoteAddress",
@@ -244,6 +394,7 @@ read_ikev2(const CgPlist *ikev2, CgProfile *profile)
         "ExtendedAuthEnabled",
         "AuthName",
         "AuthPassword",
+        "PayloadCertificateUUID",
         "DeadPeerDetectionRate",
         "DisableMOBIKE",
         "MTU",
@@ -275,7 +426,7 @@ read_ikev2(const CgPlist *ikev2, CgProfile *profile)
         else if (node)
             cg_profile_set(profile, strings[i].key, node->text);
     }
-    read_auth(ikev2, profile);
+    read_auth(ikev2, payloads, profile);
 
     const char *rate = leaf_string(cg_plist_get(ikev2, "DeadPeerDetectionRate"));
     if (rate) {
@@ -372,12 +523,19 @@ cg_mobileconfig_read(const char *text, gsize len, GError **error)
     g_autoptr(CgProfile) profile = cg_profile_new();
     const CgPlist *vpn = NULL;
     guint vpn_count = 0;
+    g_autoptr(GPtrArray) roots = g_ptr_array_new();
+    g_autoptr(GPtrArray) pkcs12s = g_ptr_array_new();
+    g_autoptr(GPtrArray) used = g_ptr_array_new();
     for (guint i = 0; i < content->items->len; i++) {
         const CgPlist *payload = g_ptr_array_index(content->items, i);
         const char *type = leaf_string(cg_plist_get(payload, "PayloadType"));
         if (type && strcmp(type, VPN_PAYLOAD_TYPE) == 0) {
             vpn_count++;
             vpn = payload;
+        } else if (type && strcmp(type, ROOT_PAYLOAD_TYPE) == 0) {
+            g_ptr_array_add(roots, (gpointer)payload);
+        } else if (type && strcmp(type, PKCS12_PAYLOAD_TYPE) == 0) {
+            g_ptr_array_add(pkcs12s, (gpointer)payload);
         } else {
             cg_profile_unsupported(profile, _("the payload %s"), type ? type : _("(no type)"));
         }
@@ -412,7 +570,17 @@ cg_mobileconfig_read(const char *text, gsize len, GError **error)
     profile->id = g_strdup(name);
     const char *uuid = leaf_string(cg_plist_get(vpn, "PayloadUUID"));
     profile->uuid = uuid ? g_ascii_strdown(uuid, -1) : NULL;
-    read_ikev2(ikev2, profile);
+    Payloads payloads = { roots, pkcs12s, used };
+    read_ikev2(ikev2, &payloads, profile);
+    /* certificate payloads the VPN does not use (a PSK VPN's CA, ...) */
+    for (guint i = 0; i < roots->len; i++) {
+        if (!g_ptr_array_find(used, g_ptr_array_index(roots, i), NULL))
+            cg_profile_unsupported(profile, _("the payload %s"), ROOT_PAYLOAD_TYPE);
+    }
+    for (guint i = 0; i < pkcs12s->len; i++) {
+        if (!g_ptr_array_find(used, g_ptr_array_index(pkcs12s, i), NULL))
+            cg_profile_unsupported(profile, _("the payload %s"), PKCS12_PAYLOAD_TYPE);
+    }
     return g_steal_pointer(&profile);
 }
 

@@ -6,9 +6,11 @@
  *     "ike-proposal": "...", "esp-proposal": "...", "mtu": 1400,
  *     "split-tunneling": { "subnets": "10.0.0.0/8 ...", "excluded": "..." } }
  *
- * The format has no pre-shared keys: its types are EAP and certificate
- * methods, which this version of Cygnet refuses, so such a profile is
- * read completely and then reported as unsupported.
+ * The format has no pre-shared keys: its types are EAP (user name and
+ * password, EAP-TLS) and certificate methods. The certificates it carries
+ * (remote.cert, the gateway's CA; local.p12, our certificate and key) are
+ * written to files in the user's data directory when the import succeeds
+ * (cg_profile_write_files); an export embeds them again.
  */
 #include "config.h"
 
@@ -20,17 +22,21 @@
 #include "nm-cygnet-keys.h"
 
 #define SSWAN_MAX_DEPTH 16
+/* the smallest DER certificate or PKCS#12 file is bigger than this */
+#define SSWAN_MIN_BLOB_BYTES 64
 
 static const struct {
     const char *type;
     const char *auth;
-    const char *what; /* for the report */
+    const char *eap_method; /* NULL: none */
+    const char *what;       /* N_(), for the report; NULL: supported */
 } sswan_types[] = {
-    { "ikev2-eap", NM_CYGNET_AUTH_EAP, N_("EAP authentication with user name and password") },
-    { "ikev2-cert", NM_CYGNET_AUTH_CERT, N_("certificate authentication") },
-    { "ikev2-cert-eap", NM_CYGNET_AUTH_CERT, N_("certificate and EAP authentication") },
-    { "ikev2-eap-tls", NM_CYGNET_AUTH_EAP, N_("EAP-TLS authentication") },
-    { "ikev2-byod-eap", NM_CYGNET_AUTH_EAP, N_("EAP authentication with a BYOD assessment") },
+    { "ikev2-eap", NM_CYGNET_AUTH_EAP, NM_CYGNET_EAP_MSCHAPV2, NULL },
+    { "ikev2-cert", NM_CYGNET_AUTH_CERT, NULL, NULL },
+    { "ikev2-eap-tls", NM_CYGNET_AUTH_EAP, NM_CYGNET_EAP_TLS, NULL },
+    { "ikev2-cert-eap", NM_CYGNET_AUTH_CERT, NULL,
+      N_("certificate and then EAP authentication (two rounds, RFC 4739)") },
+    { "ikev2-byod-eap", NM_CYGNET_AUTH_EAP, NULL, N_("EAP authentication with a BYOD assessment") },
 };
 
 /* json-glib parses recursively: refuse deep nesting before it does. */
@@ -139,12 +145,70 @@ spaces_to_commas(const char *list)
     return g_strjoinv(",", (char **)kept->pdata);
 }
 
+/* Base64 text (line breaks allowed) -> bytes; NULL when it is not. */
+static guint8 *
+decode_base64(const char *text, gsize *len)
+{
+    for (const char *p = text; *p; p++) {
+        if (!g_ascii_isalnum(*p) && !strchr("+/=\r\n \t", *p))
+            return NULL;
+    }
+    guint8 *bytes = g_base64_decode(text, len);
+    if (*len < SSWAN_MIN_BLOB_BYTES) {
+        g_free(bytes);
+        return NULL;
+    }
+    return bytes;
+}
+
+/* remote.cert: a certificate, DER or PEM, base64-encoded */
+static void
+read_remote_cert(const char *text, CgProfile *profile)
+{
+    gsize len = 0;
+    g_autofree guint8 *bytes = decode_base64(text, &len);
+    gboolean pem
+        = bytes && g_strstr_len((const char *)bytes, (gssize)len, "-----BEGIN CERTIFICATE-----");
+    /* DER: an ASN.1 SEQUENCE */
+    if (bytes == NULL || (!pem && bytes[0] != 0x30)) {
+        cg_profile_unsupported(profile, _("“remote.cert” is not a base64-encoded certificate"));
+        return;
+    }
+    g_autofree char *name
+        = g_strdup_printf("%s-ca.%s", cg_profile_ensure_uuid(profile), pem ? "pem" : "der");
+    g_autofree char *path = cg_profile_file_path(name);
+    cg_profile_add_file(profile, path, bytes, len);
+    cg_profile_set(profile, NM_CYGNET_KEY_CA_CERT, path);
+}
+
+/* local.p12: our certificate and key, base64-encoded PKCS#12 (its
+ * password is not in the file: asked for when connecting) */
+static void
+read_local_p12(const char *text, CgProfile *profile)
+{
+    gsize len = 0;
+    g_autofree guint8 *bytes = decode_base64(text, &len);
+    if (bytes == NULL || bytes[0] != 0x30) {
+        cg_profile_unsupported(profile, _("“local.p12” is not a base64-encoded PKCS#12 file"));
+        if (bytes)
+            explicit_bzero(bytes, len);
+        return;
+    }
+    g_autofree char *name = g_strdup_printf("%s.p12", cg_profile_ensure_uuid(profile));
+    g_autofree char *path = cg_profile_file_path(name);
+    cg_profile_add_file(profile, path, bytes, len);
+    explicit_bzero(bytes, len);
+    cg_profile_set(profile, NM_CYGNET_KEY_PKCS12, path);
+    cg_profile_set(profile, NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS, "1"); /* the keyring */
+}
+
 static void
 read_remote(JsonObject *remote, CgProfile *profile)
 {
     static const char *const known[] = { "addr", "port", "id", "cert", "certreq", NULL };
     const char *addr = get_string(remote, "addr", "remote.", profile);
     const char *id = get_string(remote, "id", "remote.", profile);
+    const char *cert = get_string(remote, "cert", "remote.", profile);
     gint64 port = 0;
     gboolean certreq = TRUE;
     if (addr)
@@ -155,8 +219,8 @@ read_remote(JsonObject *remote, CgProfile *profile)
         g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT, port);
         cg_profile_set(profile, NM_CYGNET_KEY_PORT, text);
     }
-    if (json_object_has_member(remote, "cert"))
-        cg_profile_unsupported(profile, _("a CA certificate for the gateway (remote.cert)"));
+    if (cert)
+        read_remote_cert(cert, profile);
     if (get_bool(remote, "certreq", &certreq) && !certreq)
         cg_profile_unsupported(profile, _("not sending certificate requests (remote.certreq)"));
     report_unknown(remote, "remote.", known, profile);
@@ -168,15 +232,13 @@ read_local(JsonObject *local, CgProfile *profile)
     static const char *const known[] = { "id", "eap_id", "p12", NULL };
     const char *id = get_string(local, "id", "local.", profile);
     const char *eap_id = get_string(local, "eap_id", "local.", profile);
+    const char *p12 = get_string(local, "p12", "local.", profile);
     if (id)
         cg_profile_set(profile, NM_CYGNET_KEY_LOCAL_ID, id);
-    else if (eap_id)
-        cg_profile_set(profile, NM_CYGNET_KEY_LOCAL_ID, eap_id);
-    if (id && eap_id && strcmp(id, eap_id) != 0)
-        cg_profile_unsupported(profile, _("an EAP identity different from the IKE identity "
-                                          "(local.eap_id)"));
-    if (json_object_has_member(local, "p12"))
-        cg_profile_unsupported(profile, _("a client certificate and key (local.p12)"));
+    if (eap_id)
+        cg_profile_set(profile, NM_CYGNET_KEY_USER, eap_id);
+    if (p12)
+        read_local_p12(p12, profile);
     report_unknown(local, "local.", known, profile);
 }
 
@@ -241,7 +303,14 @@ cg_sswan_read(const char *text, gsize len, GError **error)
             continue;
         known_type = TRUE;
         cg_profile_set(profile, NM_CYGNET_KEY_AUTH, sswan_types[i].auth);
-        cg_profile_unsupported(profile, _("%s (profile type %s)"), _(sswan_types[i].what), type);
+        if (sswan_types[i].eap_method)
+            cg_profile_set(profile, NM_CYGNET_KEY_EAP_METHOD, sswan_types[i].eap_method);
+        if (sswan_types[i].what)
+            cg_profile_unsupported(profile, _("%s (profile type %s)"), _(sswan_types[i].what),
+                                   type);
+        /* the password is never in the file: the keyring, asked once */
+        if (g_strcmp0(sswan_types[i].eap_method, NM_CYGNET_EAP_MSCHAPV2) == 0)
+            cg_profile_set(profile, NM_CYGNET_KEY_PASSWORD_FLAGS, "1");
     }
     if (!known_type)
         cg_profile_unsupported(profile, _("the profile type “%s”"), type);
@@ -271,10 +340,46 @@ cg_sswan_read(const char *text, gsize len, GError **error)
     return g_steal_pointer(&profile);
 }
 
+/* A file the profile names, as base64: the bytes an import has not
+ * written yet, or the file on disk. */
+static char *
+embed_file(const CgProfile *profile, const char *key, GError **error)
+{
+    const char *path = g_hash_table_lookup(profile->data, key);
+    for (guint i = 0; i < profile->files->len; i++) {
+        const CgProfileFile *file = g_ptr_array_index(profile->files, i);
+        if (strcmp(file->path, path) == 0) {
+            gsize len = 0;
+            const guchar *data = g_bytes_get_data(file->bytes, &len);
+            return g_base64_encode(data, len);
+        }
+    }
+    g_autofree char *contents = NULL;
+    gsize len = 0;
+    g_autoptr(GError) local = NULL;
+    if (!g_file_get_contents(path, &contents, &len, &local) || len > CG_IMPORT_MAX_FILE_BYTES) {
+        g_set_error(error, CG_IMPORT_ERROR, CG_IMPORT_ERROR_UNSUPPORTED,
+                    _("Cannot embed “%s” (%s) in the strongSwan profile: %s"), path, key,
+                    local ? local->message : _("too big"));
+        return NULL;
+    }
+    char *encoded = g_base64_encode((const guchar *)contents, len);
+    explicit_bzero(contents, len);
+    return encoded;
+}
+
+static const char *
+lookup(const CgProfile *profile, const char *key)
+{
+    const char *value = g_hash_table_lookup(profile->data, key);
+    return value && value[0] ? value : NULL;
+}
+
 char *
 cg_sswan_write(const CgProfile *profile, GError **error)
 {
     const char *auth = g_hash_table_lookup(profile->data, NM_CYGNET_KEY_AUTH);
+    const char *eap_method = lookup(profile, NM_CYGNET_KEY_EAP_METHOD);
     const char *type = NULL;
     if (auth == NULL || auth[0] == '\0' || strcmp(auth, NM_CYGNET_AUTH_PSK) == 0) {
         g_set_error(error, CG_IMPORT_ERROR, CG_IMPORT_ERROR_UNSUPPORTED,
@@ -282,15 +387,31 @@ cg_sswan_write(const CgProfile *profile, GError **error)
                       "profile (.cygnet) or an Apple profile (.mobileconfig) instead"));
         return NULL;
     }
-    type = strcmp(auth, NM_CYGNET_AUTH_CERT) == 0 ? "ikev2-cert" : "ikev2-eap";
+    if (strcmp(auth, NM_CYGNET_AUTH_CERT) == 0)
+        type = "ikev2-cert";
+    else
+        type = g_strcmp0(eap_method, NM_CYGNET_EAP_TLS) == 0 ? "ikev2-eap-tls" : "ikev2-eap";
 
-    /* what .sswan cannot say: refuse rather than drop */
+    /* what .sswan cannot say: refuse rather than drop. The secret flags
+     * go without loss: the format carries no secrets, the importer sets
+     * them (the keyring). */
     static const char *const expressible[] = {
-        NM_CYGNET_KEY_GATEWAY,   NM_CYGNET_KEY_PORT,
-        NM_CYGNET_KEY_LOCAL_ID,  NM_CYGNET_KEY_REMOTE_ID,
-        NM_CYGNET_KEY_AUTH,      NM_CYGNET_KEY_IKE,
-        NM_CYGNET_KEY_ESP,       NM_CYGNET_KEY_MTU,
-        NM_CYGNET_KEY_REMOTE_TS, NULL,
+        NM_CYGNET_KEY_GATEWAY,
+        NM_CYGNET_KEY_PORT,
+        NM_CYGNET_KEY_LOCAL_ID,
+        NM_CYGNET_KEY_REMOTE_ID,
+        NM_CYGNET_KEY_AUTH,
+        NM_CYGNET_KEY_EAP_METHOD,
+        NM_CYGNET_KEY_USER,
+        NM_CYGNET_KEY_CA_CERT,
+        NM_CYGNET_KEY_PKCS12,
+        NM_CYGNET_KEY_IKE,
+        NM_CYGNET_KEY_ESP,
+        NM_CYGNET_KEY_MTU,
+        NM_CYGNET_KEY_REMOTE_TS,
+        NM_CYGNET_KEY_PASSWORD_FLAGS,
+        NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS,
+        NULL,
     };
     g_auto(GStrv) keys = cg_sorted_keys(profile->data);
     for (gsize i = 0; keys[i]; i++) {
@@ -301,6 +422,14 @@ cg_sswan_write(const CgProfile *profile, GError **error)
             return NULL;
         }
     }
+    g_autofree char *remote_cert = NULL;
+    g_autofree char *local_p12 = NULL;
+    if (lookup(profile, NM_CYGNET_KEY_CA_CERT)
+        && !(remote_cert = embed_file(profile, NM_CYGNET_KEY_CA_CERT, error)))
+        return NULL;
+    if (lookup(profile, NM_CYGNET_KEY_PKCS12)
+        && !(local_p12 = embed_file(profile, NM_CYGNET_KEY_PKCS12, error)))
+        return NULL;
 
     g_autoptr(JsonBuilder) builder = json_builder_new();
     json_builder_begin_object(builder);
@@ -329,13 +458,29 @@ cg_sswan_write(const CgProfile *profile, GError **error)
         json_builder_set_member_name(builder, "id");
         json_builder_add_string_value(builder, value);
     }
+    if (remote_cert) {
+        json_builder_set_member_name(builder, "cert");
+        json_builder_add_string_value(builder, remote_cert);
+    }
     json_builder_end_object(builder);
 
-    if ((value = g_hash_table_lookup(profile->data, NM_CYGNET_KEY_LOCAL_ID)) && value[0]) {
+    const char *local_id = lookup(profile, NM_CYGNET_KEY_LOCAL_ID);
+    const char *user = lookup(profile, NM_CYGNET_KEY_USER);
+    if (local_id || user || local_p12) {
         json_builder_set_member_name(builder, "local");
         json_builder_begin_object(builder);
-        json_builder_set_member_name(builder, "id");
-        json_builder_add_string_value(builder, value);
+        if (local_id) {
+            json_builder_set_member_name(builder, "id");
+            json_builder_add_string_value(builder, local_id);
+        }
+        if (user) {
+            json_builder_set_member_name(builder, "eap_id");
+            json_builder_add_string_value(builder, user);
+        }
+        if (local_p12) {
+            json_builder_set_member_name(builder, "p12");
+            json_builder_add_string_value(builder, local_p12);
+        }
         json_builder_end_object(builder);
     }
     if ((value = g_hash_table_lookup(profile->data, NM_CYGNET_KEY_IKE)) && value[0]) {

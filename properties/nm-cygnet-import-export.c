@@ -124,7 +124,11 @@ cg_import_file(const char *path, GError **error)
             *dot = '\0';
         profile->id = g_strdup(base);
     }
-    return cg_profile_to_connection(profile, error);
+    g_autoptr(NMConnection) connection = cg_profile_to_connection(profile, error);
+    /* the files the profile carries, only for a connection that is made */
+    if (connection == NULL || !cg_profile_write_files(profile, error))
+        return NULL;
+    return g_steal_pointer(&connection);
 }
 
 gboolean

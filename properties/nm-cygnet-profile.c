@@ -3,7 +3,9 @@
 
 #include "nm-cygnet-profile.h"
 
+#include <errno.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "nm-cygnet-keys.h"
@@ -20,6 +22,20 @@ secret_free(char *secret)
     }
 }
 
+static void
+profile_file_free(CgProfileFile *file)
+{
+    /* the bytes may hold a private key: wiped (ours alone: g_bytes_new
+     * copied them) */
+    gsize len = 0;
+    gpointer data = (gpointer)g_bytes_get_data(file->bytes, &len);
+    if (data != NULL && len > 0)
+        explicit_bzero(data, len);
+    g_bytes_unref(file->bytes);
+    g_free(file->path);
+    g_free(file);
+}
+
 CgProfile *
 cg_profile_new(void)
 {
@@ -28,6 +44,7 @@ cg_profile_new(void)
     profile->secrets
         = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)secret_free);
     profile->unsupported = g_ptr_array_new_with_free_func(g_free);
+    profile->files = g_ptr_array_new_with_free_func((GDestroyNotify)profile_file_free);
     return profile;
 }
 
@@ -42,6 +59,7 @@ cg_profile_free(CgProfile *profile)
     g_hash_table_unref(profile->secrets);
     g_strfreev(profile->dns_search);
     g_ptr_array_unref(profile->unsupported);
+    g_ptr_array_unref(profile->files);
     g_free(profile);
 }
 
@@ -64,6 +82,52 @@ cg_profile_unsupported(CgProfile *profile, const char *format, ...)
     va_start(args, format);
     g_ptr_array_add(profile->unsupported, g_strdup_vprintf(format, args));
     va_end(args);
+}
+
+char *
+cg_profile_file_path(const char *name)
+{
+    return g_build_filename(g_get_user_data_dir(), "cygnet", "certificates", name, NULL);
+}
+
+const char *
+cg_profile_ensure_uuid(CgProfile *profile)
+{
+    if (profile->uuid == NULL || !g_uuid_string_is_valid(profile->uuid)) {
+        g_free(profile->uuid);
+        profile->uuid = g_uuid_string_random();
+    }
+    return profile->uuid;
+}
+
+void
+cg_profile_add_file(CgProfile *profile, const char *path, const void *data, gsize len)
+{
+    CgProfileFile *file = g_new0(CgProfileFile, 1);
+    file->path = g_strdup(path);
+    file->bytes = g_bytes_new(data, len);
+    g_ptr_array_add(profile->files, file);
+}
+
+gboolean
+cg_profile_write_files(const CgProfile *profile, GError **error)
+{
+    for (guint i = 0; i < profile->files->len; i++) {
+        const CgProfileFile *file = g_ptr_array_index(profile->files, i);
+        g_autofree char *dir = g_path_get_dirname(file->path);
+        if (g_mkdir_with_parents(dir, 0700) != 0) {
+            int saved_errno = errno;
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved_errno),
+                        _("Cannot create %s: %s"), dir, g_strerror(saved_errno));
+            return FALSE;
+        }
+        gsize len = 0;
+        const char *data = g_bytes_get_data(file->bytes, &len);
+        if (!g_file_set_contents_full(file->path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT,
+                                      0600, error))
+            return FALSE;
+    }
+    return TRUE;
 }
 
 NMConnection *

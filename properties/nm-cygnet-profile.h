@@ -19,6 +19,14 @@ typedef enum {
     CG_IMPORT_ERROR_UNKNOWN,     /* not a format we know */
 } CgImportError;
 
+/* A file a profile carries inside it (a CA certificate, a PKCS#12
+ * container): the importer names where it goes in data, the import
+ * writes it there once the connection is valid. */
+typedef struct {
+    char *path;    /* absolute */
+    GBytes *bytes; /* wiped when freed */
+} CgProfileFile;
+
 typedef struct {
     char *id;            /* connection name, may be NULL */
     char *uuid;          /* may be NULL: a new one is made */
@@ -29,6 +37,7 @@ typedef struct {
     /* What the file asks for that Cygnet cannot do, one line each
      * (translated). An import with any of these fails and names them all. */
     GPtrArray *unsupported;
+    GPtrArray *files; /* CgProfileFile: written by cg_profile_write_files() */
 } CgProfile;
 
 CgProfile *cg_profile_new(void);
@@ -38,6 +47,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgProfile, cg_profile_free)
 void cg_profile_set(CgProfile *profile, const char *key, const char *value);
 void cg_profile_set_secret(CgProfile *profile, const char *key, const char *value);
 void cg_profile_unsupported(CgProfile *profile, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* Where an imported profile's embedded files go: the user's data
+ * directory (…/cygnet/certificates), absolute, so the service (root) reads
+ * them by that name. name is a file name (no directory). */
+char *cg_profile_file_path(const char *name);
+/* The profile's UUID, made when it has none (or an invalid one): embedded
+ * files are named after it, so importing the profile again replaces them. */
+const char *cg_profile_ensure_uuid(CgProfile *profile);
+/* Keeps bytes for path (written by cg_profile_write_files). */
+void cg_profile_add_file(CgProfile *profile, const char *path, const void *data, gsize len);
+/* Writes the embedded files (mode 0600, directory 0700). */
+gboolean cg_profile_write_files(const CgProfile *profile, GError **error);
 
 /* The connection for profile: fails (naming every item) when anything
  * is unsupported or invalid; creates nothing then. */

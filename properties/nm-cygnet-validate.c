@@ -3,8 +3,11 @@
 
 #include "nm-cygnet-validate.h"
 
+#include <NetworkManager.h>
+#include <errno.h>
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "nm-cygnet-keys.h"
@@ -17,6 +20,8 @@ G_DEFINE_QUARK(cg - validate - error - quark, cg_validate_error)
 #define RETRANSMIT_MAX_MS    60000
 #define DURATION_MAX_S       G_MAXUINT32
 #define IDENTITY_MAX_BYTES   255
+#define NAME_MAX_BYTES       255 /* EAP user, token certificate */
+#define SECRET_FLAGS_MAX     7
 
 typedef enum {
     ALG_CIPHER,
@@ -83,9 +88,9 @@ invalid(GError **error, const char *format, ...)
 gboolean
 cg_auth_method_supported(const char *method)
 {
-    /* NM_CYGNET_AUTH_CERT and NM_CYGNET_AUTH_EAP are refused by the
-     * service until their keys exist in nm-cygnet-keys.h. */
-    return strcmp(method, NM_CYGNET_AUTH_PSK) == 0;
+    static const char *const methods[]
+        = { NM_CYGNET_AUTH_PSK, NM_CYGNET_AUTH_CERT, NM_CYGNET_AUTH_EAP, NULL };
+    return method != NULL && g_strv_contains(methods, method);
 }
 
 gboolean
@@ -228,6 +233,33 @@ check_ts(const char *value, GError **error)
     return TRUE;
 }
 
+/* An EAP user name or a token certificate's name: printable, bounded
+ * (the service's rule). */
+static gboolean
+check_name(const char *value, GError **error)
+{
+    if (strlen(value) > NAME_MAX_BYTES)
+        return invalid(error, _("A name has at most %d characters"), NAME_MAX_BYTES);
+    gboolean ok = g_utf8_validate(value, -1, NULL);
+    for (const char *p = value; ok && *p; p++)
+        ok = !g_ascii_iscntrl(*p);
+    if (!ok)
+        return invalid(error, _("“%s” holds characters a name cannot have"), value);
+    return TRUE;
+}
+
+/* Files are named by absolute path: the service (root) reads them when
+ * connecting, from whatever directory it runs in. */
+static gboolean
+check_path(const char *value, GError **error)
+{
+    if (!g_path_is_absolute(value))
+        return invalid(error, _("“%s” is not an absolute path"), value);
+    if (strpbrk(value, "\n\r") != NULL)
+        return invalid(error, _("A file name cannot hold a line break"));
+    return TRUE;
+}
+
 static gboolean
 lookup_algorithm(const char *name, AlgKind *kind)
 {
@@ -285,6 +317,7 @@ cg_validate_value(const char *key, const char *value, GError **error)
     static const char *const dataplane_choices[]
         = { NM_CYGNET_DATAPLANE_AUTO, NM_CYGNET_DATAPLANE_UESP, NM_CYGNET_DATAPLANE_XFRM,
             NM_CYGNET_DATAPLANE_LOG, NULL };
+    static const char *const eap_choices[] = { NM_CYGNET_EAP_MSCHAPV2, NM_CYGNET_EAP_TLS, NULL };
     static const char *const data_keys[] = { NM_CYGNET_DATA_KEYS, NULL };
 
     if (!g_strv_contains(data_keys, key)) {
@@ -319,6 +352,15 @@ cg_validate_value(const char *key, const char *value, GError **error)
         return check_choice(value, vip_choices, error);
     if (strcmp(key, NM_CYGNET_KEY_DATAPLANE) == 0)
         return check_choice(value, dataplane_choices, error);
+#ifdef NM_CYGNET_KEY_ADDRESS_FAMILY
+    if (strcmp(key, NM_CYGNET_KEY_ADDRESS_FAMILY) == 0) {
+        static const char *const family_choices[]
+            = { NM_CYGNET_FAMILY_AUTO,       NM_CYGNET_FAMILY_IPV6_FIRST,
+                NM_CYGNET_FAMILY_IPV4_FIRST, NM_CYGNET_FAMILY_IPV6_ONLY,
+                NM_CYGNET_FAMILY_IPV4_ONLY,  NULL };
+        return check_choice(value, family_choices, error);
+    }
+#endif
     if (strcmp(key, NM_CYGNET_KEY_LOCAL_TS) == 0 || strcmp(key, NM_CYGNET_KEY_REMOTE_TS) == 0)
         return check_ts(value, error);
     if (strcmp(key, NM_CYGNET_KEY_ENCAP) == 0 || strcmp(key, NM_CYGNET_KEY_MOBIKE) == 0)
@@ -327,10 +369,77 @@ cg_validate_value(const char *key, const char *value, GError **error)
         return check_uint(value, 1, RETRANSMIT_TRIES_MAX, error);
     if (strcmp(key, NM_CYGNET_KEY_MTU) == 0)
         return check_uint(value, MTU_MIN, MTU_MAX, error);
-    if (strcmp(key, NM_CYGNET_KEY_PSK_FLAGS) == 0)
-        return check_uint(value, 0, 7, error);
+    if (strcmp(key, NM_CYGNET_KEY_PSK_FLAGS) == 0 || strcmp(key, NM_CYGNET_KEY_PASSWORD_FLAGS) == 0
+        || strcmp(key, NM_CYGNET_KEY_PIN_FLAGS) == 0
+        || strcmp(key, NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS) == 0)
+        return check_uint(value, 0, SECRET_FLAGS_MAX, error);
+    if (strcmp(key, NM_CYGNET_KEY_EAP_METHOD) == 0)
+        return check_choice(value, eap_choices, error);
+    if (strcmp(key, NM_CYGNET_KEY_USER) == 0 || strcmp(key, NM_CYGNET_KEY_CERT_NICKNAME) == 0)
+        return check_name(value, error);
+    if (cg_key_is_file(key))
+        return check_path(value, error);
     /* the rest are durations */
     return check_duration(key, value, error);
+}
+
+gboolean
+cg_key_is_file(const char *key)
+{
+    static const char *const file_keys[] = { NM_CYGNET_KEY_CERT,        NM_CYGNET_KEY_KEY,
+                                             NM_CYGNET_KEY_PKCS12,      NM_CYGNET_KEY_PKCS11_MODULE,
+                                             NM_CYGNET_KEY_CA_CERT,     NM_CYGNET_KEY_CRL,
+                                             NM_CYGNET_KEY_REMOTE_CERT, NULL };
+    return g_strv_contains(file_keys, key);
+}
+
+static gboolean
+file_error(GError **error, const char *format, const char *path)
+{
+    g_autofree char *base = g_path_get_basename(path);
+    g_set_error(error, CG_VALIDATE_ERROR, CG_VALIDATE_ERROR_INVALID, format, base);
+    return FALSE;
+}
+
+gboolean
+cg_validate_file(CgFileKind kind, const char *path, GError **error)
+{
+    if (!check_path(path, error))
+        return FALSE;
+    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+        return file_error(error, _("“%s” does not exist or is not a file"), path);
+    if (g_access(path, R_OK) != 0) {
+        g_autofree char *base = g_path_get_basename(path);
+        int saved_errno = errno;
+        g_set_error(error, CG_VALIDATE_ERROR, CG_VALIDATE_ERROR_INVALID, _("Cannot read “%s”: %s"),
+                    base, g_strerror(saved_errno));
+        return FALSE;
+    }
+    gboolean encrypted = FALSE;
+    switch (kind) {
+        case CG_FILE_CERTIFICATE:
+            if (!nm_utils_file_is_certificate(path))
+                return file_error(error, _("“%s” is not a certificate (PEM or DER)"), path);
+            return TRUE;
+        case CG_FILE_CERTIFICATE_OR_PKCS12:
+            if (!nm_utils_file_is_certificate(path) && !nm_utils_file_is_pkcs12(path))
+                return file_error(
+                    error, _("“%s” is neither a certificate (PEM or DER) nor a PKCS#12 file"),
+                    path);
+            return TRUE;
+        case CG_FILE_PRIVATE_KEY:
+            if (!nm_utils_file_is_private_key(path, &encrypted))
+                return file_error(error, _("“%s” is not a private key (PEM or DER)"), path);
+            if (encrypted)
+                return file_error(error,
+                                  _("“%s” is an encrypted private key: Cygnet reads encrypted "
+                                    "keys from PKCS#12 files only"),
+                                  path);
+            return TRUE;
+        case CG_FILE_ANY:
+        default:
+            return TRUE;
+    }
 }
 
 static int

@@ -31,6 +31,22 @@ gboolean cg_validate_data(GHashTable *data, GError **error);
 /* Auth methods this version accepts (the service refuses the others). */
 gboolean cg_auth_method_supported(const char *method);
 
+/* The vpn.data keys that name a file (cert, key, ca-cert, ...). */
+gboolean cg_key_is_file(const char *key);
+
+typedef enum {
+    CG_FILE_ANY,                   /* a readable file (a PKCS#11 module, a CRL) */
+    CG_FILE_CERTIFICATE,           /* PEM or DER certificates */
+    CG_FILE_CERTIFICATE_OR_PKCS12, /* our certificate: PEM/DER, or PKCS#12 */
+    CG_FILE_PRIVATE_KEY,           /* an unencrypted private key */
+} CgFileKind;
+
+/* What the editor checks before saving a file name: absolute, a file the
+ * user can read, holding what kind says. Import does not check files
+ * (a profile may name files that are copied later); the service checks
+ * again when connecting. */
+gboolean cg_validate_file(CgFileKind kind, const char *path, GError **error);
+
 /* "30", "30s", "500ms", "10m", "4h", "1d" -> milliseconds. */
 gboolean cg_parse_duration_ms(const char *text, guint64 *out_ms);
 

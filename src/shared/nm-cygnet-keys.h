@@ -15,6 +15,7 @@
 
 #define NM_CYGNET_KEY_GATEWAY            "gateway"            /* host name or address, required */
 #define NM_CYGNET_KEY_PORT               "port"               /* gateway's IKE port, 500 */
+#define NM_CYGNET_KEY_ADDRESS_FAMILY     "address-family"     /* NM_CYGNET_FAMILY_*: gateway addresses */
 #define NM_CYGNET_KEY_LOCAL_ID           "local-id"           /* our IKE identity */
 #define NM_CYGNET_KEY_REMOTE_ID          "remote-id"          /* the gateway's identity */
 #define NM_CYGNET_KEY_AUTH               "auth"               /* NM_CYGNET_AUTH_* */
@@ -43,6 +44,7 @@
 #define NM_CYGNET_KEY_CERT_NICKNAME        "cert-nickname"        /* the certificate on the token */
 #define NM_CYGNET_KEY_CA_CERT              "ca-cert"              /* gateway's CA file; empty: system */
 #define NM_CYGNET_KEY_CRL                  "crl"                  /* a CRL file */
+#define NM_CYGNET_KEY_OCSP                 "ocsp"                 /* no, soft, hard */
 #define NM_CYGNET_KEY_REMOTE_CERT          "remote-cert"          /* the gateway's certificate, pinned */
 #define NM_CYGNET_KEY_EAP_METHOD           "eap-method"           /* NM_CYGNET_EAP_* */
 #define NM_CYGNET_KEY_USER                 "user"                 /* our EAP identity */
@@ -53,7 +55,7 @@
 /* Every vpn.data key, for building a table: { NM_CYGNET_DATA_KEYS, NULL }.
  * A key not listed here is refused at connect time. */
 #define NM_CYGNET_DATA_KEYS                                                                        \
-    NM_CYGNET_KEY_GATEWAY, NM_CYGNET_KEY_PORT, NM_CYGNET_KEY_LOCAL_ID, NM_CYGNET_KEY_REMOTE_ID,    \
+    NM_CYGNET_KEY_GATEWAY, NM_CYGNET_KEY_PORT, NM_CYGNET_KEY_ADDRESS_FAMILY, NM_CYGNET_KEY_LOCAL_ID, NM_CYGNET_KEY_REMOTE_ID,    \
         NM_CYGNET_KEY_AUTH, NM_CYGNET_KEY_IKE, NM_CYGNET_KEY_ESP, NM_CYGNET_KEY_VIRTUAL_IP,        \
         NM_CYGNET_KEY_LOCAL_TS, NM_CYGNET_KEY_REMOTE_TS, NM_CYGNET_KEY_DPD_DELAY,                  \
         NM_CYGNET_KEY_REKEY_TIME, NM_CYGNET_KEY_REAUTH_TIME, NM_CYGNET_KEY_CHILD_REKEY_TIME,       \
@@ -61,7 +63,7 @@
         NM_CYGNET_KEY_RETRANSMIT_TRIES, NM_CYGNET_KEY_ENCAP, NM_CYGNET_KEY_MOBIKE,                 \
         NM_CYGNET_KEY_DATAPLANE, NM_CYGNET_KEY_MTU, NM_CYGNET_KEY_PSK_FLAGS, NM_CYGNET_KEY_CERT,     \
         NM_CYGNET_KEY_KEY, NM_CYGNET_KEY_PKCS12, NM_CYGNET_KEY_PKCS11_MODULE,                      \
-        NM_CYGNET_KEY_CERT_NICKNAME, NM_CYGNET_KEY_CA_CERT, NM_CYGNET_KEY_CRL,                     \
+        NM_CYGNET_KEY_CERT_NICKNAME, NM_CYGNET_KEY_CA_CERT, NM_CYGNET_KEY_CRL, NM_CYGNET_KEY_OCSP,    \
         NM_CYGNET_KEY_REMOTE_CERT, NM_CYGNET_KEY_EAP_METHOD, NM_CYGNET_KEY_USER,                   \
         NM_CYGNET_KEY_PASSWORD_FLAGS, NM_CYGNET_KEY_PIN_FLAGS, NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS
 
@@ -89,6 +91,13 @@
 #define NM_CYGNET_VIP_IPV6 "ipv6"
 #define NM_CYGNET_VIP_BOTH "both"
 #define NM_CYGNET_VIP_NO   "no"
+
+/* which of the gateway name's addresses to try, in which order */
+#define NM_CYGNET_FAMILY_AUTO       "auto"       /* the resolver's order (RFC 6724) */
+#define NM_CYGNET_FAMILY_IPV6_FIRST "ipv6-first"
+#define NM_CYGNET_FAMILY_IPV4_FIRST "ipv4-first"
+#define NM_CYGNET_FAMILY_IPV6_ONLY  "ipv6-only"
+#define NM_CYGNET_FAMILY_IPV4_ONLY  "ipv4-only"
 
 #define NM_CYGNET_DATAPLANE_AUTO "auto"
 #define NM_CYGNET_DATAPLANE_UESP "uesp"

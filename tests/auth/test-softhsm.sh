@@ -8,28 +8,17 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib-auth.sh"
 auth_setup softhsm "${1:-}"
-require_cmd softhsm2-util pkcs11-tool
-MODULE=/usr/lib/softhsm/libsofthsm2.so
-require_file "$MODULE"
+source "$(dirname "${BASH_SOURCE[0]}")/lib-softhsm.sh"
+softhsm_require
+MODULE="$SOFTHSM_MODULE"
 TOKEN=cygnet-interop
 PIN=97531
 
-# a token of the test's own
-mkdir -p "$CG_TMP/softhsm/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\n' "$CG_TMP/softhsm/tokens" \
-    >"$CG_TMP/softhsm/softhsm2.conf"
-export SOFTHSM2_CONF="$CG_TMP/softhsm/softhsm2.conf"
-softhsm2-util --init-token --free --label "$TOKEN" --so-pin 86420 --pin "$PIN" >/dev/null
-
 auth_cert ss-gw ecdsa 256 ca "$SS_ID" "$SS_ADDR"
 auth_cert cg-token rsa 2048 ca "$CG_ID" "$CG_ADDR"
-openssl pkcs8 -topk8 -nocrypt -in "$(auth_file cg-token.key)" -out "$(auth_file cg-token.p8)"
-softhsm2-util --import "$(auth_file cg-token.p8)" --token "$TOKEN" --label cg --id 42 \
-    --pin "$PIN" >/dev/null
-openssl x509 -in "$(auth_file cg-token.pem)" -outform DER -out "$(auth_file cg-token.der)"
-pkcs11-tool --module "$MODULE" --token-label "$TOKEN" --login --pin "$PIN" \
-    --write-object "$(auth_file cg-token.der)" --type cert --id 42 --label cg >/dev/null 2>&1
-rm -f "$(auth_file cg-token.key)" "$(auth_file cg-token.p8)" # only the token has it now
+# a token of the test's own; only the token has the key afterwards
+softhsm_token "$CG_TMP/softhsm" "$TOKEN" "$PIN" "$(auth_file cg-token.key)" \
+    "$(auth_file cg-token.pem)" cg
 
 ss_auth_conn home "local=auth=pubkey;id=$SS_ID;certs=$(auth_file ss-gw.pem)" \
     "remote=auth=pubkey;id=$CG_ID;cacerts=$(auth_file ca.pem)"
@@ -64,8 +53,7 @@ if grep -q "$PIN\|11111" "$(cg_log cg)"; then
     fail "a PIN appears in cygnetd's log"
 fi
 # the token still takes the right PIN: the wrong one was tried only once
-pkcs11-tool --module "$MODULE" --token-label "$TOKEN" --login --pin "$PIN" -O >/dev/null 2>&1 ||
-    fail "the token is locked after cygnet's attempts"
+softhsm_token_usable "$TOKEN" "$PIN" || fail "the token is locked after cygnet's attempts"
 
 cg_assert_clean_log cg
 log PASS

@@ -78,6 +78,8 @@ dp_iperf_json() {
         printf '%s\n' "$json" | tail -5 >&2
         return 1
     }
+    # the one-off server ends after its test; never wait on it unbounded
+    wait_pid_gone "$spid" 10 || kill -KILL "$spid" 2>/dev/null || true
     wait "$spid" 2>/dev/null || true
     printf '%s\n' "$json"
 }

@@ -8,6 +8,16 @@
 #    as docs/import-export.md maps it; the same profile pointed at the
 #    gateway comes up with its proposals (AES-GCM IKE over ECP-256,
 #    AES-CBC/SHA-256 ESP);
+#  - strongSwan's .sswan (tests/ui/data/eap-ca.sswan, cert.sswan): the EAP
+#    and certificate profiles NetworkManager saves have the file's keys,
+#    the embedded CA certificate and PKCS#12 file written where the
+#    profile names them;
+#  - Apple's EAP .mobileconfig (tests/ui/data/eap.mobileconfig): user,
+#    password and the CA of its root payload;
+#  - `nmcli connection export`: the .cygnet, .sswan and .mobileconfig
+#    files nmcli writes through the plugin import again (after the profile
+#    is deleted) to the same profile, and the re-imported .cygnet profile
+#    comes up;
 #  - malformed and unsupported files: nmcli fails with the plugin's
 #    reason and NetworkManager has no new profile;
 #  - no log holds the PSK.
@@ -137,6 +147,84 @@ log ".mobileconfig profile activated in $NM_UP_MS ms"
 nm_vpn_down "Gateway test"
 nm_wait_inactive "Gateway test" 10 || fail "gateway .mobileconfig: still active after down"
 
+# --- strongSwan .sswan: EAP and certificate profiles ------------------------------
+# the certificates a .sswan carries go to nmcli's user data directory
+export XDG_DATA_HOME="$CG_TMP/data-home"
+CERT_DIR="$XDG_DATA_HOME/cygnet/certificates"
+import "$UI_DATA/eap-ca.sswan"
+assert_eq ".sswan EAP: nmcli status" 0 "$RC"
+assert_data "Road warrior" gateway vpn.example.org
+assert_data "Road warrior" auth eap
+assert_data "Road warrior" eap-method mschapv2
+assert_data "Road warrior" user alice
+assert_data "Road warrior" password-flags 1
+assert_data "Road warrior" ca-cert "$CERT_DIR/7d3f2a10-4c5b-4e6f-8a9b-0c1d2e3f4a5b-ca.der"
+assert_eq ".sswan EAP: the CA certificate written" \
+    "$(openssl x509 -in "$UI_DATA/ca.pem" -outform DER | sha256sum)" \
+    "$(sha256sum <"$CERT_DIR/7d3f2a10-4c5b-4e6f-8a9b-0c1d2e3f4a5b-ca.der")"
+import "$UI_DATA/cert.sswan"
+assert_eq ".sswan certificate: nmcli status" 0 "$RC"
+assert_data "Office certificate" auth cert
+assert_data "Office certificate" pkcs12 "$CERT_DIR/2e9c4b7a-1f3d-4a8e-b6c5-9d0e1f2a3b4c.p12"
+assert_data "Office certificate" key-passphrase-flags 1
+assert_eq ".sswan certificate: the PKCS#12 file written" "$(sha256sum <"$UI_DATA/client.p12")" \
+    "$(sha256sum <"$CERT_DIR/2e9c4b7a-1f3d-4a8e-b6c5-9d0e1f2a3b4c.p12")"
+assert_eq ".sswan certificate: mode of the PKCS#12 file" 600 \
+    "$(stat -c %a "$CERT_DIR/2e9c4b7a-1f3d-4a8e-b6c5-9d0e1f2a3b4c.p12")"
+
+# Apple's EAP profile: user name, password, the CA of its root payload
+import "$UI_DATA/eap.mobileconfig"
+assert_eq ".mobileconfig EAP: nmcli status" 0 "$RC"
+assert_data "Campus (EAP)" auth eap
+assert_data "Campus (EAP)" user bob
+assert_data "Campus (EAP)" ca-cert "$CERT_DIR/6c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f-ca.pem"
+assert_eq ".mobileconfig EAP: the CA written" "$(sha256sum <"$UI_DATA/ca.pem")" \
+    "$(sha256sum <"$CERT_DIR/6c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f-ca.pem")"
+ui_nm_cli --show-secrets -g vpn.secrets connection show "Campus (EAP)" |
+    grep -qF "password = bob's password" || fail ".mobileconfig EAP: the password was not imported"
+
+# --- nmcli connection export, and import again --------------------------------------
+# export_reimport NAME FILE [SED]: nmcli exports NAME to FILE (the format
+# from the extension), the profile is deleted and FILE imported again:
+# same UUID, same vpn.data (after SED, for what the format says otherwise)
+export_reimport() {
+    local name="$1" file="$2" uuid data out rc=0
+    uuid="$(ui_nm_cli -g connection.uuid connection show "$name")"
+    data="$(ui_nm_cli -g vpn.data connection show "$name" | sed -e "${3:-}")"
+    out="$(ui_nm_cli_plugin connection export "$name" "$file" 2>&1)" || rc=$?
+    log "export $name to $(basename "$file"): status $rc: ${out//$'\n'/ | }"
+    assert_eq "export $(basename "$file"): nmcli status" 0 "$rc"
+    [ -s "$file" ] || fail "export $(basename "$file"): nmcli wrote no file"
+    assert_eq "export $(basename "$file"): file mode" 600 "$(stat -c %a "$file")"
+    ui_nm_cli connection delete "$uuid" >/dev/null || fail "could not delete $name"
+    import "$file"
+    assert_eq "re-import $(basename "$file"): nmcli status" 0 "$RC"
+    assert_eq "re-import $(basename "$file"): UUID" "$uuid" \
+        "$(ui_nm_cli -g connection.uuid connection show "$name")"
+    assert_eq "re-import $(basename "$file"): vpn.data" "$data" \
+        "$(ui_nm_cli -g vpn.data connection show "$name")"
+}
+export_reimport office "$CG_TMP/office-export.cygnet"
+export_reimport "Road warrior" "$CG_TMP/road-warrior-export.sswan"
+assert_match "the exported .sswan embeds the CA certificate" '"cert" : "MI' \
+    "$(cat "$CG_TMP/road-warrior-export.sswan")"
+export_reimport "Office certificate" "$CG_TMP/office-cert-export.sswan"
+# nmcli exports without secrets; a .mobileconfig without its SharedSecret
+# imports with the PSK in the keyring (docs/import-export.md)
+export_reimport "Gateway test" "$CG_TMP/gateway-export.mobileconfig" 's/psk-flags = 0/psk-flags = 1/'
+assert_no_match "the exported .mobileconfig holds no PSK" "$PSK" "$(cat "$CG_TMP/gateway-export.mobileconfig")"
+# the PSK is not in NetworkManager's answer to nmcli (no secrets without
+# --show-secrets): put it back, and the re-imported profile comes up
+if ! ui_nm_cli --show-secrets -g vpn.secrets connection show office | grep -qF -- "psk = $PSK"; then
+    log "the exported .cygnet holds no PSK (nmcli exports without secrets)"
+    ui_nm_cli connection modify office vpn.secrets "psk = $PSK" >/dev/null ||
+        fail "could not set the PSK of the re-imported profile"
+fi
+nm_vpn_up office 20 || fail "re-imported .cygnet: nmcli connection up failed: $NM_UP_OUTPUT"
+assert_eq "re-imported .cygnet: state" activated "$(nm_active_state office)"
+nm_vpn_down office
+nm_wait_inactive office 10 || fail "re-imported .cygnet: still active after down"
+
 # --- malformed and unsupported files: a clear error, nothing created ---------------
 count_before="$(ui_nm_count_connections)"
 # expect_refused FILE REGEX: import fails with the plugin's reason
@@ -164,6 +252,8 @@ expect_refused "$CG_TMP/truncated.mobileconfig" 'Not an Apple profile'
 sed 's|<integer>1380</integer>|<integer>1380</intger>|' "$UI_DATA/psk.mobileconfig" >"$CG_TMP/badtag.mobileconfig"
 expect_refused "$CG_TMP/badtag.mobileconfig" 'line [0-9]+'
 expect_refused "$UI_DATA/cert-3des.mobileconfig" '3DES'
+expect_refused "$UI_DATA/cert-eap.sswan" 'RFC 4739'
+assert_match "cert-eap.sswan: every unsupported item listed" 'remote\.certreq' "$OUT"
 printf 'just some text\n' >"$CG_TMP/notes.txt"
 expect_refused "$CG_TMP/notes.txt" 'Not a Cygnet \(\.cygnet\), strongSwan \(\.sswan\) or Apple'
 

@@ -16,6 +16,8 @@ harness_init ui-auth-dialog
 SERVICE=org.freedesktop.NetworkManager.cygnet
 UUID=8a5b1a4e-0000-4000-8000-00000000c001
 unset DISPLAY WAYLAND_DISPLAY
+# no session bus either until the keyring part (a root shell over ssh)
+unset DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR
 
 # dialog ARGS... < input: runs it without a display; stdout to $OUT,
 # stderr to $ERR, status in $RC
@@ -64,6 +66,11 @@ assert_eq "external, hinted: ShouldAsk" true "$(keyfile_get "$OUT" psk ShouldAsk
 assert_eq "external, hinted: Description" "Enter the new code" "$(keyfile_get "$OUT" "VPN Plugin UI" Description)"
 dialog --external-ui-mode -i < <(input 2 known-psk)
 assert_eq "external, not saved: ShouldAsk" true "$(keyfile_get "$OUT" psk ShouldAsk)"
+# agent-owned, but no session bus to find a keyring on: asked, quietly
+dialog --external-ui-mode -i < <(input 1)
+assert_eq "external, no session bus: status" 0 "$RC"
+assert_eq "external, no session bus: ShouldAsk" true "$(keyfile_get "$OUT" psk ShouldAsk)"
+assert_eq "external, no session bus: nothing on stderr" "" "$ERR"
 
 # translated: the German catalogue, when the build made one
 if [ -n "${CG_LOCALEDIR:-}" ] && [ -f "$CG_LOCALEDIR/de/LC_MESSAGES/NetworkManager-cygnet.mo" ]; then

@@ -1,10 +1,18 @@
 /* test-import-export: the editor plugin without a display.
  *  - Cygnet's own format: export and import give back the same connection;
  *  - Apple .mobileconfig: a PSK profile maps key for key; export and
- *    import again keep every mapped key; a signed profile imports; a file
- *    asking for certificates, 3DES or on-demand is refused naming them;
- *  - strongSwan .sswan: read completely, refused (EAP) naming what is
- *    unsupported; profile-level round trip; a PSK cannot be exported;
+ *    import again keep every mapped key; a signed profile imports; an EAP
+ *    profile (user name, password, the CA in a root payload) and a
+ *    certificate profile (a pkcs12 payload) import with their files; a
+ *    file asking for a missing certificate, 3DES or on-demand is refused
+ *    naming them;
+ *  - strongSwan .sswan: EAP (user name and password) and certificate
+ *    profiles import, their embedded CA certificate and PKCS#12 file
+ *    written to the user's data directory (mode 0600); export and import
+ *    again give the same connection; what Cygnet cannot do (two
+ *    authentication rounds, BYOD, app selections, ...) is refused naming
+ *    every item, with no connection and no file made; a PSK cannot be
+ *    exported;
  *  - malformed files of each format: a clear error and no connection;
  *  - the plugin .so as NetworkManager loads it: name, service,
  *    capabilities, import through NMVpnEditorPlugin.
@@ -114,6 +122,12 @@ test_validate_values(void)
         { NM_CYGNET_KEY_IKE, "aes128-sha256-modp2048" },
         { NM_CYGNET_KEY_ESP, "chacha20poly1305-esn" },
         { NM_CYGNET_KEY_GATEWAY, "2001:db8::1" },
+        { NM_CYGNET_KEY_AUTH, NM_CYGNET_AUTH_EAP },
+        { NM_CYGNET_KEY_AUTH, NM_CYGNET_AUTH_CERT },
+        { NM_CYGNET_KEY_EAP_METHOD, NM_CYGNET_EAP_TLS },
+        { NM_CYGNET_KEY_USER, "alice smith" },
+        { NM_CYGNET_KEY_CA_CERT, "/etc/ssl/certs/corp-ca.pem" },
+        { NM_CYGNET_KEY_PASSWORD_FLAGS, "2" },
     };
     static const char *const bad[][3] = {
         { NM_CYGNET_KEY_PORT, "99999", "not a number from 1 to 65535" },
@@ -124,7 +138,11 @@ test_validate_values(void)
         { NM_CYGNET_KEY_IKE, "aes128gcm16-sha256-x25519", "mixes AEAD" },
         { NM_CYGNET_KEY_ESP, "aes128", "no integrity" },
         { NM_CYGNET_KEY_GATEWAY, "bad host!", "not a host name" },
-        { NM_CYGNET_KEY_AUTH, NM_CYGNET_AUTH_EAP, "not supported" },
+        { NM_CYGNET_KEY_AUTH, "xauth", "not supported" },
+        { NM_CYGNET_KEY_EAP_METHOD, "md5", "not one of" },
+        { NM_CYGNET_KEY_CA_CERT, "certs/ca.pem", "not an absolute path" },
+        { NM_CYGNET_KEY_PIN_FLAGS, "8", "0 to 7" },
+        { NM_CYGNET_KEY_USER, "bad\tname", "characters a name cannot have" },
         { NM_CYGNET_KEY_MTU, "100", "576 to 65535" },
         { "remote-idd", "x", "Unknown setting" },
     };
@@ -263,12 +281,70 @@ test_mobileconfig_unsupported(void)
     expect_import_error(path, CG_IMPORT_ERROR_UNSUPPORTED, fragments);
 }
 
+static const char *
+secret_of(NMConnection *connection, const char *key)
+{
+    return nm_setting_vpn_get_secret(nm_connection_get_setting_vpn(connection), key);
+}
+
+static void assert_embedded_file(NMConnection *connection, const char *key, const char *name);
+
+static void
+test_mobileconfig_eap_cert(void)
+{
+    g_autoptr(NMConnection) eap = import_ok("eap.mobileconfig");
+    g_assert_cmpstr(nm_connection_get_id(eap), ==, "Campus (EAP)");
+    assert_data(eap, NM_CYGNET_KEY_AUTH, NM_CYGNET_AUTH_EAP);
+    assert_data(eap, NM_CYGNET_KEY_EAP_METHOD, NM_CYGNET_EAP_MSCHAPV2);
+    assert_data(eap, NM_CYGNET_KEY_USER, "bob");
+    assert_data(eap, NM_CYGNET_KEY_PASSWORD_FLAGS, "0");
+    g_assert_cmpstr(secret_of(eap, NM_CYGNET_SECRET_PASSWORD), ==, "bob's password");
+    assert_embedded_file(eap, NM_CYGNET_KEY_CA_CERT, "6c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f-ca.pem");
+    /* the CA written is the one of the root payload */
+    g_autofree char *expected = NULL, *written = NULL;
+    g_autofree char *ca_path = data_path("ca.pem");
+    g_assert_true(g_file_get_contents(ca_path, &expected, NULL, NULL));
+    g_assert_true(g_file_get_contents(
+        nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(eap), NM_CYGNET_KEY_CA_CERT),
+        &written, NULL, NULL));
+    g_assert_cmpstr(written, ==, expected);
+
+    g_autoptr(NMConnection) cert = import_ok("cert.mobileconfig");
+    assert_data(cert, NM_CYGNET_KEY_AUTH, NM_CYGNET_AUTH_CERT);
+    assert_data(cert, NM_CYGNET_KEY_LOCAL_ID, "alice@example.org");
+    assert_data(cert, NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS, "0");
+    g_assert_cmpstr(secret_of(cert, NM_CYGNET_SECRET_KEY_PASSPHRASE), ==, "p12-secret");
+    assert_embedded_file(cert, NM_CYGNET_KEY_PKCS12, "5d6e7f80-91a2-4b3c-8d4e-5f60718293a4.p12");
+    assert_embedded_file(cert, NM_CYGNET_KEY_CA_CERT,
+                         "5d6e7f80-91a2-4b3c-8d4e-5f60718293a4-ca.pem");
+
+    /* Apple profiles are written for PSK connections only: refused */
+    g_autofree char *out = tmp_path("eap-again.mobileconfig");
+    g_autoptr(GError) error = NULL;
+    g_assert_false(cg_export_file(out, eap, &error));
+    g_assert_error(error, CG_IMPORT_ERROR, CG_IMPORT_ERROR_UNSUPPORTED);
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+
+    /* a root payload a PSK VPN does not use is reported, not dropped */
+    g_autofree char *text = NULL;
+    g_autofree char *eap_path = data_path("eap.mobileconfig");
+    g_assert_true(g_file_get_contents(eap_path, &text, NULL, NULL));
+    g_autoptr(GString) psk = g_string_new(text);
+    g_string_replace(psk, "<string>None</string>", "<string>SharedSecret</string>", 1);
+    g_string_replace(psk, "<integer>1</integer>\n                <key>AuthName</key>",
+                     "<integer>0</integer>\n                <key>AuthNam</key>", 1);
+    g_autofree char *psk_path = tmp_path("psk-with-ca.mobileconfig");
+    g_assert_true(g_file_set_contents(psk_path, psk->str, (gssize)psk->len, NULL));
+    const char *const fragments[]
+        = { "the payload com.apple.security.root", "IKEv2 AuthNam", NULL };
+    expect_import_error(psk_path, CG_IMPORT_ERROR_UNSUPPORTED, fragments);
+}
+
 static void
 test_sswan(void)
 {
     g_autofree char *path = data_path("eap.sswan");
-    const char *const fragments[] = { "EAP authentication with user name and password",
-                                      "split-tunneling.block-ipv6", "selected-apps", NULL };
+    const char *const fragments[] = { "split-tunneling.block-ipv6", "selected-apps", NULL };
     expect_import_error(path, CG_IMPORT_ERROR_UNSUPPORTED, fragments);
 
     /* read completely: the profile-level round trip keeps every key */
@@ -281,7 +357,8 @@ test_sswan(void)
     g_assert_cmpstr(g_hash_table_lookup(profile->data, NM_CYGNET_KEY_GATEWAY), ==,
                     "vpn.campus.example");
     g_assert_cmpstr(g_hash_table_lookup(profile->data, NM_CYGNET_KEY_PORT), ==, "4500");
-    g_assert_cmpstr(g_hash_table_lookup(profile->data, NM_CYGNET_KEY_LOCAL_ID), ==, "bob");
+    g_assert_cmpstr(g_hash_table_lookup(profile->data, NM_CYGNET_KEY_USER), ==, "bob");
+    g_assert_null(g_hash_table_lookup(profile->data, NM_CYGNET_KEY_LOCAL_ID));
     g_assert_cmpstr(g_hash_table_lookup(profile->data, NM_CYGNET_KEY_REMOTE_TS), ==,
                     "10.0.0.0/8,192.168.0.0/16");
     g_autofree char *written = cg_sswan_write(profile, &error);
@@ -303,6 +380,138 @@ test_sswan(void)
     g_assert_false(cg_export_file(out, full, &error));
     g_assert_error(error, CG_IMPORT_ERROR, CG_IMPORT_ERROR_UNSUPPORTED);
     g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+}
+
+/* an imported profile's embedded file: in the user's data directory,
+ * readable by its owner only, holding what the key says */
+static void
+assert_embedded_file(NMConnection *connection, const char *key, const char *name)
+{
+    NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(connection);
+    const char *path = nm_setting_vpn_get_data_item(s_vpn, key);
+    g_autofree char *expected
+        = g_build_filename(g_get_user_data_dir(), "cygnet", "certificates", name, NULL);
+    g_assert_cmpstr(path, ==, expected);
+    GStatBuf st;
+    g_assert_cmpint(g_stat(path, &st), ==, 0);
+    g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+    if (strcmp(key, NM_CYGNET_KEY_PKCS12) == 0)
+        g_assert_true(nm_utils_file_is_pkcs12(path));
+    else
+        g_assert_true(nm_utils_file_is_certificate(path));
+}
+
+/* export to name, import again: the same connection */
+static void
+assert_round_trip(NMConnection *connection, const char *name)
+{
+    g_autofree char *path = tmp_path(name);
+    g_autoptr(GError) error = NULL;
+    if (!cg_export_file(path, connection, &error))
+        g_error("export to %s: %s", name, error->message);
+    g_autoptr(NMConnection) again = cg_import_file(path, &error);
+    g_assert_no_error(error);
+    if (!nm_connection_compare(connection, again, NM_SETTING_COMPARE_FLAG_EXACT)) {
+        nm_connection_dump(connection);
+        nm_connection_dump(again);
+        g_error("%s: the round trip changed the connection", name);
+    }
+}
+
+static void
+test_sswan_eap(void)
+{
+    g_autoptr(NMConnection) connection = import_ok("eap-ca.sswan");
+    g_assert_cmpstr(nm_connection_get_id(connection), ==, "Road warrior");
+    g_assert_cmpstr(nm_connection_get_uuid(connection), ==, "7d3f2a10-4c5b-4e6f-8a9b-0c1d2e3f4a5b");
+    assert_data(connection, NM_CYGNET_KEY_GATEWAY, "vpn.example.org");
+    assert_data(connection, NM_CYGNET_KEY_REMOTE_ID, "vpn.example.org");
+    assert_data(connection, NM_CYGNET_KEY_AUTH, NM_CYGNET_AUTH_EAP);
+    assert_data(connection, NM_CYGNET_KEY_EAP_METHOD, NM_CYGNET_EAP_MSCHAPV2);
+    assert_data(connection, NM_CYGNET_KEY_USER, "alice");
+    assert_data(connection, NM_CYGNET_KEY_PASSWORD_FLAGS, "1");
+    assert_data(connection, NM_CYGNET_KEY_IKE, "aes256gcm16-prfsha256-x25519");
+    assert_data(connection, NM_CYGNET_KEY_REMOTE_TS, "10.8.0.0/16");
+    assert_data(connection, NM_CYGNET_KEY_LOCAL_ID, NULL);
+    assert_embedded_file(connection, NM_CYGNET_KEY_CA_CERT,
+                         "7d3f2a10-4c5b-4e6f-8a9b-0c1d2e3f4a5b-ca.der");
+    assert_round_trip(connection, "eap-again.sswan");
+    assert_round_trip(connection, "eap-again.cygnet");
+}
+
+static void
+test_sswan_cert(void)
+{
+    g_autoptr(NMConnection) connection = import_ok("cert.sswan");
+    g_assert_cmpstr(nm_connection_get_id(connection), ==, "Office certificate");
+    assert_data(connection, NM_CYGNET_KEY_GATEWAY, "192.0.2.44");
+    assert_data(connection, NM_CYGNET_KEY_PORT, "4500");
+    assert_data(connection, NM_CYGNET_KEY_REMOTE_ID, "gw.example.org");
+    assert_data(connection, NM_CYGNET_KEY_LOCAL_ID, "alice@example.org");
+    assert_data(connection, NM_CYGNET_KEY_AUTH, NM_CYGNET_AUTH_CERT);
+    assert_data(connection, NM_CYGNET_KEY_EAP_METHOD, NULL);
+    assert_data(connection, NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS, "1");
+    assert_data(connection, NM_CYGNET_KEY_ESP, "aes256gcm16");
+    assert_data(connection, NM_CYGNET_KEY_MTU, "1380");
+    assert_embedded_file(connection, NM_CYGNET_KEY_PKCS12,
+                         "2e9c4b7a-1f3d-4a8e-b6c5-9d0e1f2a3b4c.p12");
+    assert_embedded_file(connection, NM_CYGNET_KEY_CA_CERT,
+                         "2e9c4b7a-1f3d-4a8e-b6c5-9d0e1f2a3b4c-ca.der");
+    /* the PKCS#12 file is the one the gateway's admin packed */
+    g_autofree char *original = NULL, *imported = NULL;
+    gsize original_len = 0, imported_len = 0;
+    g_autofree char *original_path = data_path("client.p12");
+    g_assert_true(g_file_get_contents(original_path, &original, &original_len, NULL));
+    g_assert_true(
+        g_file_get_contents(nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(connection),
+                                                         NM_CYGNET_KEY_PKCS12),
+                            &imported, &imported_len, NULL));
+    g_assert_cmpmem(original, original_len, imported, imported_len);
+    assert_round_trip(connection, "cert-again.sswan");
+
+    /* a certificate and key in separate files: .sswan cannot say it */
+    NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(connection);
+    g_autofree char *cert = data_path("client.pem");
+    g_autofree char *key = data_path("client.key");
+    nm_setting_vpn_remove_data_item(s_vpn, NM_CYGNET_KEY_PKCS12);
+    nm_setting_vpn_add_data_item(s_vpn, NM_CYGNET_KEY_CERT, cert);
+    nm_setting_vpn_add_data_item(s_vpn, NM_CYGNET_KEY_KEY, key);
+    g_autofree char *out = tmp_path("pem.sswan");
+    g_autoptr(GError) error = NULL;
+    g_assert_false(cg_export_file(out, connection, &error));
+    g_assert_error(error, CG_IMPORT_ERROR, CG_IMPORT_ERROR_UNSUPPORTED);
+    g_assert_nonnull(strstr(error->message, "“cert”"));
+    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+    /* Cygnet's own format says it */
+    assert_round_trip(connection, "pem-again.cygnet");
+}
+
+static void
+test_sswan_unsupported(void)
+{
+    g_autofree char *path = data_path("cert-eap.sswan");
+    const char *const fragments[]
+        = { "nothing was imported",    "RFC 4739", "remote.certreq", "local.rsa-pss",
+            "remote-cert-fingerprint", NULL };
+    expect_import_error(path, CG_IMPORT_ERROR_UNSUPPORTED, fragments);
+
+    /* a refused profile leaves no file behind */
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    g_autofree char *eap_path = data_path("eap-ca.sswan");
+    g_assert_true(g_file_get_contents(eap_path, &text, &len, NULL));
+    g_autoptr(GString) refused = g_string_new(text);
+    g_string_replace(refused, "7d3f2a10-4c5b-4e6f-8a9b-0c1d2e3f4a5b",
+                     "7d3f2a10-4c5b-4e6f-8a9b-00000000dead", 1);
+    g_string_replace(refused, "\"name\"", "\"selected-apps\": \"org.example\", \"name\"", 1);
+    g_autofree char *refused_path = tmp_path("refused.sswan");
+    g_assert_true(g_file_set_contents(refused_path, refused->str, (gssize)refused->len, NULL));
+    const char *const selected[] = { "selected-apps", NULL };
+    expect_import_error(refused_path, CG_IMPORT_ERROR_UNSUPPORTED, selected);
+    g_autofree char *not_written
+        = g_build_filename(g_get_user_data_dir(), "cygnet", "certificates",
+                           "7d3f2a10-4c5b-4e6f-8a9b-00000000dead-ca.der", NULL);
+    g_assert_false(g_file_test(not_written, G_FILE_TEST_EXISTS));
 }
 
 typedef struct {
@@ -342,6 +551,13 @@ test_malformed(void)
         { "deep.sswan", NULL, CG_IMPORT_ERROR_MALFORMED, "deeper than 16" },
         { "noremote.sswan", "{\"type\": \"ikev2-eap\"}", CG_IMPORT_ERROR_MALFORMED,
           "are required" },
+        { "badcert.sswan",
+          "{\"type\": \"ikev2-eap\", \"remote\": {\"addr\": \"a.example\", \"cert\": \"<?>\"}}",
+          CG_IMPORT_ERROR_UNSUPPORTED, "“remote.cert” is not a base64-encoded certificate" },
+        { "badp12.sswan",
+          "{\"type\": \"ikev2-cert\", \"remote\": {\"addr\": \"a.example\"}, "
+          "\"local\": {\"p12\": \"AAAA\"}}",
+          CG_IMPORT_ERROR_UNSUPPORTED, "“local.p12” is not a base64-encoded PKCS#12 file" },
         { "future.cygnet", "[cygnet]\nformat=2\n[vpn]\ngateway=a\n", CG_IMPORT_ERROR_MALFORMED,
           "format 2" },
         { "badport.cygnet", "[cygnet]\nformat=1\n[vpn]\ngateway=a.example\nport=0\n",
@@ -408,6 +624,9 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     tmp_dir = g_dir_make_tmp("cygnet-ie-XXXXXX", NULL);
+    /* imported certificates go to the user's data directory: ours */
+    g_autofree char *data_home = g_build_filename(tmp_dir, "data", NULL);
+    g_setenv("XDG_DATA_HOME", data_home, TRUE);
     g_test_add_func("/ie/validate", test_validate_values);
     g_test_add_func("/ie/algorithms-doc", test_algorithms_match_doc);
     g_test_add_func("/ie/native/round-trip", test_native_round_trip);
@@ -415,7 +634,11 @@ main(int argc, char **argv)
     g_test_add_func("/ie/mobileconfig/round-trip", test_mobileconfig_round_trip);
     g_test_add_func("/ie/mobileconfig/signed", test_mobileconfig_signed);
     g_test_add_func("/ie/mobileconfig/unsupported", test_mobileconfig_unsupported);
+    g_test_add_func("/ie/mobileconfig/eap-cert", test_mobileconfig_eap_cert);
     g_test_add_func("/ie/sswan", test_sswan);
+    g_test_add_func("/ie/sswan/eap", test_sswan_eap);
+    g_test_add_func("/ie/sswan/cert", test_sswan_cert);
+    g_test_add_func("/ie/sswan/unsupported", test_sswan_unsupported);
     g_test_add_func("/ie/malformed", test_malformed);
     g_test_add_func("/ie/plugin", test_plugin);
     int status = g_test_run();

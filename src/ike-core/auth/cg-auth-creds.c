@@ -152,6 +152,7 @@ load_trust(CgConnConfig *config, CgAuthCreds *c, GError **error)
     c->pinned = g_steal_pointer(&pinned);
     c->anchors = g_steal_pointer(&anchors);
     c->crls = g_steal_pointer(&crls);
+    c->ocsp = config->ocsp;
     c->trust_loaded = TRUE;
     return TRUE;
 }
@@ -163,5 +164,18 @@ cg_auth_creds_trust(CgConnConfig *config, CgAuthCreds **out, GError **error)
     if (!c->trust_loaded && !load_trust(config, c, error))
         return FALSE;
     *out = c;
+    return TRUE;
+}
+
+gboolean
+cg_auth_eap_server_tls(CgConnConfig *config, CgEapServer *server, GError **error)
+{
+    CgAuthCreds *c;
+    if (!cg_auth_creds_local(config, &c, error) || !cg_auth_creds_trust(config, &c, error))
+        return FALSE;
+    /* borrowed: the credentials live with the config, which outlives the
+     * IKE_SA's EAP exchange */
+    CgEapServerTls tls = { c->cert, c->chain, c->key, c->anchors };
+    cg_eap_server_set_tls(server, &tls);
     return TRUE;
 }

@@ -336,6 +336,7 @@ reason_of(CgCertStatus st)
         case CG_CERT_REVOKED:
             return CG_REASON_CERT_REVOKED;
         case CG_CERT_INVALID:
+        case CG_CERT_STATUS_UNKNOWN: /* OCSP: the detail says why */
             break;
     }
     return CG_REASON_CERT_REJECTED;
@@ -415,9 +416,11 @@ peer_certificate(CgIkeSa *ike, const CgMessage *msg, CgReason *reason, GError **
     g_autoptr(GPtrArray) inter = g_ptr_array_new_with_free_func((GDestroyNotify)cg_cert_unref);
     for (guint i = 1; i < certs->len; i++)
         g_ptr_array_add(inter, cg_cert_ref(certs->pdata[i]));
-    CgCertPolicy policy = { creds->anchors, creds->crls, 0 };
+    CgCertPolicy policy = { creds->anchors, creds->crls, 0, creds->ocsp };
     g_autofree char *detail = NULL;
     CgCertStatus status = cg_cert_verify(end, inter, &policy, &detail);
+    if (status == CG_CERT_OK && detail) /* soft-fail OCSP: accepted, but say so */
+        cg_ike_sa_log(ike, CG_LOG_WARNING, "%s; accepted (ocsp = soft)", detail);
     if (status != CG_CERT_OK) {
         *reason = reason_of(status);
         g_set_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID, "%s",
@@ -446,6 +449,32 @@ check_identity(CgIkeSa *ike, CgCert *cert, const guint8 *id_body, gsize id_len, 
                 "the peer identified as '%s', which its certificate '%s' does not contain "
                 "(subjectAltName: %s)",
                 who ? who : "(malformed DN)", subject, *alt ? alt : "none");
+    return FALSE;
+}
+
+/* The host we connected to must be named in the certificate, whatever
+ * identity the peer claims (RFC 6125 6.4 for TLS; here for a gateway
+ * checked against the system's CAs, where any public certificate would
+ * otherwise do). */
+static gboolean
+check_names_host(CgCert *cert, const char *host, GError **error)
+{
+    if (!host)
+        return TRUE;
+    CgIdentity want = { 0 };
+    if (!cg_identity_parse(host, &want, error))
+        return FALSE;
+    gsize len = 0;
+    const guint8 *data = g_bytes_get_data(want.data, &len);
+    gboolean named = want.type != 0 && cg_cert_matches_id(cert, want.type, data, len);
+    cg_identity_clear(&want);
+    if (named)
+        return TRUE;
+    g_autofree char *subject = cg_cert_subject(cert);
+    g_autofree char *alt = cg_cert_alt_names(cert);
+    g_set_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID,
+                "the gateway's certificate '%s' does not name %s (subjectAltName: %s)", subject,
+                host, *alt ? alt : "none");
     return FALSE;
 }
 
@@ -514,7 +543,8 @@ verify_signature(CgIkeSa *ike, const CgMessage *msg, const guint8 *id_body, gsiz
     g_autoptr(CgCert) cert = peer_certificate(ike, msg, reason, error);
     if (!cert)
         return FALSE;
-    if (!check_identity(ike, cert, id_body, id_len, error)) {
+    if (!check_identity(ike, cert, id_body, id_len, error)
+        || !check_names_host(cert, ike->config->remote_cert_host, error)) {
         *reason = CG_REASON_ID_MISMATCH;
         return FALSE;
     }

@@ -90,12 +90,17 @@ typedef struct {
     GPtrArray *anchors; /* CgCert*; empty: the NSS database's trust */
     GPtrArray *crls;    /* CgCrl* */
     CgCert *pinned;     /* remote_cert */
+    CgOcspMode ocsp;    /* OCSP for the peer's certificate (off until the
+                         * connection config carries a setting for it) */
 } CgAuthCreds;
 
 /* Our certificate and key; FALSE with a message naming the file or token. */
 gboolean cg_auth_creds_local(CgConnConfig *config, CgAuthCreds **out, GError **error);
 /* Trust anchors, CRLs, pinned certificate. */
 gboolean cg_auth_creds_trust(CgConnConfig *config, CgAuthCreds **out, GError **error);
+/* An EAP-TLS server (remote auth eap-tls) shows our certificate and key
+ * and checks the peer's against our CAs: hands them to `server`. */
+gboolean cg_auth_eap_server_tls(CgConnConfig *config, CgEapServer *server, GError **error);
 
 /* ---- AUTH payloads --------------------------------------------------------- */
 

@@ -442,7 +442,7 @@ typedef struct {
 
 static gpointer
 server_new(const char *identity, const char *server_name, CgEapSecretFunc secret,
-           gpointer user_data, GError **error)
+           gpointer user_data, const CgEapServerTls *tls, GError **error)
 {
     MsServer *m = g_new0(MsServer, 1);
     m->identity = g_strdup(identity);

@@ -28,7 +28,7 @@ typedef struct {
 typedef struct {
     guint8 type;
     gpointer (*new_server)(const char *identity, const char *server_name, CgEapSecretFunc secret,
-                           gpointer user_data, GError **error);
+                           gpointer user_data, const CgEapServerTls *tls, GError **error);
     void (*start)(gpointer state, guint8 eap_id, GByteArray *request);
     CgEapStatus (*process)(gpointer state, guint8 eap_id, const guint8 *data, gsize len,
                            GByteArray *request, GError **error);
@@ -42,6 +42,7 @@ typedef struct {
 extern const CgEapPeerMethod cg_eap_mschapv2_peer;
 extern const CgEapServerMethod cg_eap_mschapv2_server;
 extern const CgEapPeerMethod cg_eap_tls_peer;
+extern const CgEapServerMethod cg_eap_tls_server;
 
 /* ---- MS-CHAPv2 computations (RFC 2759 8, RFC 3079 3) -------------------- */
 

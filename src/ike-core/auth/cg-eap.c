@@ -330,6 +330,7 @@ struct CgEapServer {
     guint8 id; /* identifier of the request in flight */
     char *identity;
     GBytes *msk;
+    CgEapServerTls tls;
 };
 
 CgEapServer *
@@ -338,7 +339,9 @@ cg_eap_server_new(guint8 method, const char *server_name, CgEapSecretFunc secret
 {
     CgEapServer *s = g_new0(CgEapServer, 1);
     s->method_type = method == CG_EAP_ANY ? CG_EAP_MSCHAPV2 : method;
-    s->method = s->method_type == CG_EAP_MSCHAPV2 ? &cg_eap_mschapv2_server : NULL;
+    s->method = s->method_type == CG_EAP_MSCHAPV2 ? &cg_eap_mschapv2_server
+                : s->method_type == CG_EAP_TLS    ? &cg_eap_tls_server
+                                                  : NULL;
     s->server_name = g_strdup(server_name ? server_name : "cygnet");
     s->secret = secret;
     s->user_data = user_data;
@@ -346,6 +349,12 @@ cg_eap_server_new(guint8 method, const char *server_name, CgEapSecretFunc secret
     cg_random_bytes(&r, 1);
     s->id = r;
     return s;
+}
+
+void
+cg_eap_server_set_tls(CgEapServer *s, const CgEapServerTls *tls)
+{
+    s->tls = *tls;
 }
 
 void
@@ -432,8 +441,8 @@ cg_eap_server_process(CgEapServer *s, const guint8 *msg, gsize len, GBytes **out
         s->identity = identity_from_wire(pkt.data, pkt.len, error);
         if (!s->identity)
             return server_finish(s, CG_EAP_FAILURE, out);
-        s->state
-            = s->method->new_server(s->identity, s->server_name, s->secret, s->user_data, error);
+        s->state = s->method->new_server(s->identity, s->server_name, s->secret, s->user_data,
+                                         &s->tls, error);
         if (!s->state)
             return server_finish(s, CG_EAP_FAILURE, out);
         s->phase = SERVER_METHOD;

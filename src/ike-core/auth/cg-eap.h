@@ -88,6 +88,16 @@ typedef struct CgEapServer CgEapServer;
 CgEapServer *cg_eap_server_new(guint8 method, const char *server_name, CgEapSecretFunc secret,
                                gpointer user_data);
 void cg_eap_server_free(CgEapServer *server);
+/* EAP-TLS server: our certificate, its intermediates, our key, and the
+ * CAs that may sign the peer's certificate. Borrowed until free. */
+typedef struct {
+    gpointer cert;    /* CgCert* */
+    gpointer chain;   /* GPtrArray* of CgCert*, may be NULL */
+    gpointer key;     /* CgPrivKey* */
+    gpointer anchors; /* GPtrArray* of CgCert*, may be NULL (NSS trust) */
+} CgEapServerTls;
+/* Before the first message; without it EAP-TLS fails with a reason. */
+void cg_eap_server_set_tls(CgEapServer *server, const CgEapServerTls *tls);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgEapServer, cg_eap_server_free)
 /* The first request (EAP-Request/Identity). */
 GBytes *cg_eap_server_start(CgEapServer *server);

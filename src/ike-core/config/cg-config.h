@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <gio/gio.h>
 #include "codec/cg-codec.h"
+#include "config/cg-ocsp-mode.h"
 
 G_BEGIN_DECLS
 
@@ -148,6 +149,19 @@ typedef enum {
     CG_START_START = 1, /* initiate at once */
 } CgStartAction;
 
+/* Which of the gateway's addresses an initiator tries, in which order
+ * (engine/cg-family.c). Key 'address-family'. */
+typedef enum {
+    CG_FAMILY_AUTO = 0,   /* both, the resolver's order (RFC 6724), families alternating */
+    CG_FAMILY_IPV6_FIRST, /* both, IPv6 first */
+    CG_FAMILY_IPV4_FIRST, /* both, IPv4 first */
+    CG_FAMILY_IPV6_ONLY,
+    CG_FAMILY_IPV4_ONLY,
+} CgFamilyPref;
+/* "auto", "ipv6-first", "ipv4-first", "ipv6-only", "ipv4-only" */
+const char *cg_family_pref_to_string(CgFamilyPref pref);
+gboolean cg_family_pref_from_string(const char *s, CgFamilyPref *out);
+
 typedef struct {
     char *name;
     GArray *local_ts;      /* CgTsConfig */
@@ -169,6 +183,10 @@ typedef struct {
     char *remote_addr;   /* NULL or "%any" = accept from anywhere (responder) */
     guint16 local_port;  /* default 500 */
     guint16 remote_port; /* default 500 */
+    /* initiator: which of remote_addr's addresses to try, in which order;
+     * one that does not answer IKE_SA_INIT within retransmit_timeout_ms
+     * gives way to the next (engine) */
+    CgFamilyPref address_family;
 
     CgIdentity local_id;
     CgIdentity remote_id; /* type 0 = any */
@@ -219,6 +237,10 @@ typedef struct {
                                * the NSS database's trust settings */
     GPtrArray *crls;          /* char*: CRL files checked for the peer's path; never NULL */
     char *remote_cert;        /* the peer's certificate, pinned: no CA needed */
+    char *remote_cert_host;   /* initiator: the gateway's certificate must name this host
+                               * (subjectAltName dNSName or iPAddress), as a TLS client
+                               * checks a server; NULL: no such check */
+    CgOcspMode ocsp;          /* OCSP for the peer's certificate (default off) */
     gboolean rsa_pss;         /* sign with RSASSA-PSS where RFC 7427 allows (default no) */
     gboolean send_certreq;    /* send CERTREQ for our CAs (default yes) */
     char *eap_identity;       /* our EAP identity (client); NULL: our IKE identity */

@@ -2,6 +2,7 @@
  * counting and the consistency check every config passes before the
  * engine sees it. */
 #include "config/cg-config-private.h"
+#include "config/cg-ocsp-mode.h"
 #include "config/cg-config.h"
 
 #include <string.h>
@@ -127,6 +128,7 @@ cg_conn_config_unref(CgConnConfig *c)
     g_clear_pointer(&c->cacerts, g_ptr_array_unref);
     g_clear_pointer(&c->crls, g_ptr_array_unref);
     g_free(c->remote_cert);
+    g_free(c->remote_cert_host);
     g_free(c->eap_identity);
     g_clear_pointer(&c->eap_password, g_bytes_unref);
     g_free(c);
@@ -277,6 +279,56 @@ credentials_valid(const CgConnConfig *c, GError **error)
     return TRUE;
 }
 
+static const char *const family_pref_names[] = {
+    [CG_FAMILY_AUTO] = "auto",
+    [CG_FAMILY_IPV6_FIRST] = "ipv6-first",
+    [CG_FAMILY_IPV4_FIRST] = "ipv4-first",
+    [CG_FAMILY_IPV6_ONLY] = "ipv6-only",
+    [CG_FAMILY_IPV4_ONLY] = "ipv4-only",
+};
+
+const char *
+cg_family_pref_to_string(CgFamilyPref pref)
+{
+    if ((guint)pref >= G_N_ELEMENTS(family_pref_names))
+        return "unknown";
+    return family_pref_names[pref];
+}
+
+gboolean
+cg_family_pref_from_string(const char *s, CgFamilyPref *out)
+{
+    for (guint i = 0; s != NULL && i < G_N_ELEMENTS(family_pref_names); i++) {
+        if (g_ascii_strcasecmp(s, family_pref_names[i]) == 0) {
+            *out = (CgFamilyPref)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* An address literal of a family the preference excludes can never be
+ * reached: say so at load time, not at the first connect. */
+static gboolean
+family_valid(const CgConnConfig *c, GError **error)
+{
+    if ((guint)c->address_family >= G_N_ELEMENTS(family_pref_names))
+        return fail(error, CG_CONFIG_ERROR_INVALID, "key 'address-family': unknown value %d",
+                    c->address_family);
+    if (c->remote_addr == NULL)
+        return TRUE;
+    g_autoptr(GInetAddress) literal = g_inet_address_new_from_string(c->remote_addr);
+    if (literal == NULL)
+        return TRUE;
+    gboolean v6 = g_inet_address_get_family(literal) == G_SOCKET_FAMILY_IPV6;
+    if ((v6 && c->address_family == CG_FAMILY_IPV4_ONLY)
+        || (!v6 && c->address_family == CG_FAMILY_IPV6_ONLY))
+        return fail(error, CG_CONFIG_ERROR_INVALID,
+                    "key 'address-family': %s excludes the remote address %s",
+                    cg_family_pref_to_string(c->address_family), c->remote_addr);
+    return TRUE;
+}
+
 gboolean
 cg_conn_config_validate(const CgConnConfig *c, GError **error)
 {
@@ -307,10 +359,42 @@ cg_conn_config_validate(const CgConnConfig *c, GError **error)
         return FALSE;
     if (!timers_valid(c, error))
         return FALSE;
+    if (!family_valid(c, error))
+        return FALSE;
     if (c->dataplane != NULL && g_strcmp0(c->dataplane, "auto") != 0
         && g_strcmp0(c->dataplane, "xfrm") != 0 && g_strcmp0(c->dataplane, "uesp") != 0
         && g_strcmp0(c->dataplane, "log") != 0)
         return fail(error, CG_CONFIG_ERROR_INVALID,
                     "key 'dataplane': '%s' is not one of auto, xfrm, uesp, log", c->dataplane);
     return TRUE;
+}
+
+gboolean
+cg_ocsp_mode_from_string(const char *text, CgOcspMode *mode)
+{
+    if (!text || !*text || g_ascii_strcasecmp(text, "no") == 0
+        || g_ascii_strcasecmp(text, "off") == 0) {
+        *mode = CG_OCSP_OFF;
+    } else if (g_ascii_strcasecmp(text, "soft") == 0 || g_ascii_strcasecmp(text, "yes") == 0) {
+        *mode = CG_OCSP_SOFT;
+    } else if (g_ascii_strcasecmp(text, "hard") == 0) {
+        *mode = CG_OCSP_HARD;
+    } else {
+        return FALSE;
+    }
+    return TRUE;
+}
+
+const char *
+cg_ocsp_mode_to_string(CgOcspMode mode)
+{
+    switch (mode) {
+        case CG_OCSP_SOFT:
+            return "soft";
+        case CG_OCSP_HARD:
+            return "hard";
+        case CG_OCSP_OFF:
+            break;
+    }
+    return "no";
 }

@@ -20,6 +20,16 @@ typedef struct CgPrivKey CgPrivKey;
 SECKEYPrivateKey *cg_privkey_nss(const CgPrivKey *key);
 /* A CgPrivKey owning `nss`. */
 CgPrivKey *cg_privkey_wrap(SECKEYPrivateKey *nss);
+/* The private key of the PKCS#12 file `pfx` whose certificate is `cert`,
+ * imported as a session object (NSS without a database); `bmp` is the
+ * password as a BMPString (cg-pkcs12-session.c). */
+CgPrivKey *cg_pkcs12_session_key(const guint8 *pfx, gsize pfx_len, GBytes *password,
+                                 const SECItem *bmp, CERTCertificate *cert, GError **error);
+/* The OCSP step of cg_cert_verify for `leaf`, whose validated path ends
+ * at the trust anchor `anchor` (NULL: the database's trust), which also
+ * vouches for the responder (cg-cert-ocsp.c); see CgOcspMode. */
+CgCertStatus cg_cert_ocsp_check(CERTCertificate *leaf, CERTCertificate *anchor, CgOcspMode mode,
+                                PRTime now, char **detail);
 /* "2024-01-01 00:00:00 UTC" */
 char *cg_prtime_to_string(PRTime t);
 

@@ -1,7 +1,7 @@
 /* cg-cert-verify.c: certification path validation (RFC 5280 6) through
  * NSS's libpkix with explicit trust anchors, and revocation from CRL files
- * (RFC 5280 5), each failure with its own status and a sentence that
- * says which certificate and why. */
+ * (RFC 5280 5) and OCSP (cg-cert-ocsp.c), each failure with its own
+ * status and a sentence that says which certificate and why. */
 #include "cg-cert-private.h"
 #include "cg-der.h"
 
@@ -239,6 +239,23 @@ set_nss_detail(CERTCertificate *c, PRErrorCode code, char **detail)
     }
 }
 
+/* The trust anchor a validated path ends at: its last certificate when
+ * that is self-issued, else the anchor that issued it; NULL without
+ * explicit anchors. */
+static CERTCertificate *
+anchor_of(CERTCertList *chain, const CgCertPolicy *policy)
+{
+    if (!policy->anchors || !policy->anchors->len || CERT_LIST_EMPTY(chain))
+        return NULL;
+    CERTCertificate *last = CERT_LIST_TAIL(chain)->cert;
+    for (guint i = 0; i < policy->anchors->len; i++) {
+        CERTCertificate *a = cg_cert_nss(policy->anchors->pdata[i]);
+        if (CERT_CompareName(&a->subject, &last->issuer) == SECEqual)
+            return a;
+    }
+    return NULL;
+}
+
 /* Revocation checking is ours (CRL files, no network): NSS's is off. */
 static PRUint64 rev_method_flags[cert_revocation_method_count] = {
     CERT_REV_M_DO_NOT_TEST_USING_THIS_METHOD | CERT_REV_M_FORBID_NETWORK_FETCHING,
@@ -304,10 +321,10 @@ cg_cert_verify(CgCert *cert, GPtrArray *intermediates, const CgCertPolicy *polic
      * usual ones */
     SECStatus rv = CERT_PKIXVerifyCert(leaf, certificateUsageIPsec, in, out, NULL);
     PRErrorCode code = rv == SECSuccess ? 0 : PORT_GetError();
-    if (anchors)
-        CERT_DestroyCertList(anchors);
     CERTCertList *chain = out[0].value.pointer.chain;
     if (rv != SECSuccess) {
+        if (anchors)
+            CERT_DestroyCertList(anchors);
         if (chain)
             CERT_DestroyCertList(chain);
         set_nss_detail(leaf, code, detail);
@@ -336,8 +353,15 @@ cg_cert_verify(CgCert *cert, GPtrArray *intermediates, const CgCertPolicy *polic
             }
         }
     }
+    /* RFC 6960: the end entity's status from its OCSP responder, last
+     * (it costs a round trip, and only a valid path is worth asking
+     * about); the path's anchor vouches for the responder */
+    if (st == CG_CERT_OK && chain && policy && policy->ocsp != CG_OCSP_OFF)
+        st = cg_cert_ocsp_check(leaf, anchor_of(chain, policy), policy->ocsp, now, detail);
     if (chain)
         CERT_DestroyCertList(chain);
+    if (anchors)
+        CERT_DestroyCertList(anchors);
     g_free(unused);
     return st;
 }

@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include "config/cg-ocsp-mode.h"
+
 G_BEGIN_DECLS
 
 typedef struct CgCert CgCert;
@@ -79,23 +81,43 @@ char *cg_crl_issuer(const CgCrl *crl);
 
 typedef enum {
     CG_CERT_OK = 0,
-    CG_CERT_UNTRUSTED,     /* no path to a trusted CA */
-    CG_CERT_EXPIRED,       /* a certificate of the path is past notAfter */
-    CG_CERT_NOT_YET_VALID, /* ... or before notBefore */
-    CG_CERT_REVOKED,       /* listed in a CRL of its issuer */
-    CG_CERT_INVALID,       /* bad signature, wrong key usage, malformed */
+    CG_CERT_UNTRUSTED,      /* no path to a trusted CA */
+    CG_CERT_EXPIRED,        /* a certificate of the path is past notAfter */
+    CG_CERT_NOT_YET_VALID,  /* ... or before notBefore */
+    CG_CERT_REVOKED,        /* listed in a CRL of its issuer */
+    CG_CERT_INVALID,        /* bad signature, wrong key usage, malformed */
+    CG_CERT_STATUS_UNKNOWN, /* OCSP: no usable answer about revocation */
 } CgCertStatus;
+
+/* Asking the end entity certificate's OCSP responder (RFC 6960), the one
+ * its authorityInfoAccess names (RFC 5280 4.2.2.1), over HTTP:
+ *  - OFF: never;
+ *  - SOFT: a "revoked" answer rejects; no answer at all (no responder
+ *    named, unreachable, timeout, HTTP or server error) is accepted, and
+ *    *detail then says so, for a warning in the log. What an attacker who
+ *    can drop packets can do anyway, so it only protects against
+ *    certificates revoked while the responder is reachable;
+ *  - HARD: anything but a "good" answer rejects (CG_CERT_STATUS_UNKNOWN).
+ * In both modes an answer that IS there but is not acceptable (bad
+ * signature, unauthorized signer, stale, "unknown" certificate) rejects.
+ * The responder is asked synchronously: NSS's HTTP client waits up to
+ * CG_OCSP_TIMEOUT_S for the connection and request, and again for the
+ * response, so a silent responder costs at most twice that. */
+#define CG_OCSP_TIMEOUT_S 5
 
 typedef struct {
     GPtrArray *anchors; /* CgCert*: trusted CAs; NULL/empty: the NSS database's trust */
     GPtrArray *crls;    /* CgCrl*: checked for every certificate of the path; may be NULL */
     gint64 now_s;       /* validation time, Unix seconds; 0: now */
+    CgOcspMode ocsp;    /* OCSP for the end entity certificate; default off */
 } CgCertPolicy;
 
 /* Builds and checks a path from `cert` through `intermediates` (CgCert*,
- * may be NULL) to a trust anchor (RFC 5280 6). On failure *detail says
- * what and where ("certificate 'CN=gw' expired at 2024-01-01 00:00:00 UTC"),
- * to be shown to users. */
+ * may be NULL) to a trust anchor (RFC 5280 6), then its revocation status
+ * (CRLs, OCSP). On failure *detail says what and where ("certificate
+ * 'CN=gw' expired at 2024-01-01 00:00:00 UTC"), to be shown to users. On
+ * success *detail is normally NULL; with soft-fail OCSP it may note that
+ * the status could not be checked (log it as a warning). */
 CgCertStatus cg_cert_verify(CgCert *cert, GPtrArray *intermediates, const CgCertPolicy *policy,
                             char **detail);
 

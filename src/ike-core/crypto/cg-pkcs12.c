@@ -1,7 +1,8 @@
 /* cg-pkcs12.c: certificate and private key from a PKCS#12 file (RFC
- * 7292), imported into NSS's internal key slot (memory-only without a
- * database; into the database with one, as the issue wants). */
+ * 7292), imported into the NSS database when there is one; without one
+ * (NSS_NoDB_Init) the key becomes a session object (cg-pkcs12-session.c). */
 #include "cg-cert-private.h"
+#include "cg-der.h"
 #include "cg-sign.h"
 
 #include <string.h>
@@ -87,6 +88,80 @@ p12_error_text(PRErrorCode code)
     }
 }
 
+/* Without a database: NSS's decoder checks the MAC and hands out the
+ * certificates (the one with a key bag is ours); the key is imported as a
+ * session object by cg_pkcs12_session_key. */
+static CgPrivKey *
+load_into_session(const char *path, const char *contents, gsize len, GBytes *password,
+                  PK11SlotInfo *slot, CgCert **cert, GPtrArray **chain, GError **error)
+{
+    /* one complete DER structure, or NSS's decoder is not even started:
+     * it leaks on truncated input */
+    CgDer whole, pfx;
+    cg_der_init(&whole, (const guint8 *)contents, len);
+    if (!cg_der_read(&whole, CG_DER_SEQUENCE, &pfx) || !cg_der_at_end(&whole)) {
+        g_set_error(error, CG_CRYPTO_ERROR, CG_CRYPTO_ERROR_INVALID_KEY,
+                    "%s: not a complete DER-encoded PKCS#12 file", path);
+        return NULL;
+    }
+    gsize pw_len = 0;
+    guint8 *pw = bmp_password(password, &pw_len);
+    SECItem pw_item = { siBuffer, pw, (unsigned int)pw_len };
+    SEC_PKCS12DecoderContext *dcx
+        = pw ? SEC_PKCS12DecoderStart(&pw_item, slot, NULL, NULL, NULL, NULL, NULL, NULL) : NULL;
+    const char *step = "reading";
+    gboolean ok = dcx != NULL;
+    ok = ok && SEC_PKCS12DecoderUpdate(dcx, (unsigned char *)contents, len) == SECSuccess;
+    ok = ok && (step = "checking", SEC_PKCS12DecoderVerify(dcx) == SECSuccess);
+    ok = ok && (step = "reading", SEC_PKCS12DecoderIterateInit(dcx) == SECSuccess);
+    PRErrorCode code = ok ? 0 : PORT_GetError();
+    g_autoptr(CgCert) ours = NULL;
+    g_autoptr(GPtrArray) others = g_ptr_array_new_with_free_func((GDestroyNotify)cg_cert_unref);
+    const SEC_PKCS12DecoderItem *item = NULL;
+    while (ok && SEC_PKCS12DecoderIterateNext(dcx, &item) == SECSuccess) {
+        if (item->type != SEC_OID_PKCS12_V1_CERT_BAG_ID || !item->der)
+            continue;
+        g_autoptr(GError) cert_error = NULL;
+        CgCert *c = cg_cert_new_from_der(item->der->data, item->der->len, &cert_error);
+        if (!c)
+            continue; /* an unreadable extra certificate: the key's one decides */
+        if (item->hasKey && !ours)
+            ours = c;
+        else
+            g_ptr_array_add(others, c);
+    }
+    if (dcx)
+        SEC_PKCS12DecoderFinish(dcx);
+    CgPrivKey *key = NULL;
+    if (!ok) {
+        g_set_error(error, CG_CRYPTO_ERROR, CG_CRYPTO_ERROR_INVALID_KEY, "%s: %s it failed: %s",
+                    path, step, p12_error_text(code));
+    } else if (!ours) {
+        g_set_error(error, CG_CRYPTO_ERROR, CG_CRYPTO_ERROR_INVALID_KEY,
+                    "%s holds no certificate with its private key", path);
+    } else {
+        key = cg_pkcs12_session_key((const guint8 *)contents, len, password, &pw_item,
+                                    cg_cert_nss(ours), error);
+        if (!key) {
+            g_prefix_error(error, "%s: ", path);
+        } else if (!cg_privkey_matches_cert(key, ours)) {
+            /* the first key bag need not be the certificate's */
+            g_clear_pointer(&key, cg_privkey_free);
+            g_set_error(error, CG_CRYPTO_ERROR, CG_CRYPTO_ERROR_INVALID_KEY,
+                        "%s: its first private key does not belong to its certificate", path);
+        }
+    }
+    if (pw) {
+        cg_memzero(pw, pw_len);
+        g_free(pw);
+    }
+    if (!key)
+        return NULL;
+    *cert = g_steal_pointer(&ours);
+    *chain = g_steal_pointer(&others);
+    return key;
+}
+
 CgPrivKey *
 cg_privkey_load_pkcs12(const char *path, GBytes *password, CgCert **cert, GPtrArray **chain,
                        GError **error)
@@ -107,16 +182,20 @@ cg_privkey_load_pkcs12(const char *path, GBytes *password, CgCert **cert, GPtrAr
         return NULL;
     }
     PK11SlotInfo *slot = PK11_GetInternalKeySlot();
-    /* NSS imports PKCS#12 keys only as token objects: without a database
-     * (NSS_NoDB_Init) there is nowhere to put them */
-    if (!slot || PK11_IsReadOnly(slot)) {
-        if (slot)
-            PK11_FreeSlot(slot);
+    if (!slot) {
         cg_memzero(contents, len);
         g_free(contents);
-        g_set_error(error, CG_CRYPTO_ERROR, CG_CRYPTO_ERROR_UNSUPPORTED,
-                    "%s: PKCS#12 files need an NSS database (cygnetd --nss-dir)", path);
+        cg_crypto_set_nss_error(error, "opening NSS's key slot");
         return NULL;
+    }
+    /* NSS imports PKCS#12 keys only as token objects: without a database
+     * (NSS_NoDB_Init) the key becomes a session object instead */
+    if (PK11_IsReadOnly(slot)) {
+        CgPrivKey *key = load_into_session(path, contents, len, password, slot, cert, chain, error);
+        PK11_FreeSlot(slot);
+        cg_memzero(contents, len);
+        g_free(contents);
+        return key;
     }
     gsize pw_len = 0;
     guint8 *pw = bmp_password(password, &pw_len);

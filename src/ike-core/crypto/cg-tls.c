@@ -28,8 +28,9 @@ struct CgTls {
     GPtrArray *chain;
     GPtrArray *anchors;
     char *server_name;
-    CgCert *server_cert;
-    char *refusal; /* why the server's certificate was refused */
+    CgCert *server_cert; /* the peer's verified certificate (the client's, as a server) */
+    char *refusal;       /* why the peer's certificate was refused */
+    gboolean is_server;
     gboolean done;
 };
 
@@ -196,7 +197,8 @@ auth_certificate(void *arg, PRFileDesc *fd, PRBool check_sig, PRBool is_server)
     CgTls *t = arg;
     CERTCertificate *peer = SSL_PeerCertificate(fd);
     if (!peer) {
-        t->refusal = g_strdup("the TLS server sent no certificate");
+        t->refusal = g_strdup(t->is_server ? "the TLS client sent no certificate"
+                                           : "the TLS server sent no certificate");
         PORT_SetError(SSL_ERROR_NO_CERTIFICATE);
         return SECFailure;
     }
@@ -272,9 +274,12 @@ cg_tls_free(CgTls *t)
     g_free(t);
 }
 
-CgTls *
-cg_tls_client_new(CgCert *cert, GPtrArray *chain, CgPrivKey *key, GPtrArray *anchors,
-                  const char *server_name, GError **error)
+/* The memory layer with libssl on top, TLS 1.2 only (RFC 5216), no
+ * session cache or tickets, the peer's certificate checked by
+ * auth_certificate. */
+static CgTls *
+tls_new(gboolean is_server, CgCert *cert, GPtrArray *chain, CgPrivKey *key, GPtrArray *anchors,
+        const char *server_name, GError **error)
 {
     if (!cg_crypto_check_ready(error))
         return NULL;
@@ -287,6 +292,7 @@ cg_tls_client_new(CgCert *cert, GPtrArray *chain, CgPrivKey *key, GPtrArray *anc
     t->chain = chain;
     t->anchors = anchors;
     t->server_name = g_strdup(server_name);
+    t->is_server = is_server;
     PRFileDesc *layer = PR_CreateIOLayerStub(layer_identity, &layer_methods);
     if (!layer) {
         cg_crypto_set_nss_error(error, "creating the TLS I/O layer");
@@ -299,17 +305,16 @@ cg_tls_client_new(CgCert *cert, GPtrArray *chain, CgPrivKey *key, GPtrArray *anc
         cg_crypto_set_nss_error(error, "starting TLS");
         return NULL;
     }
-    /* EAP-TLS with TLS 1.2 (RFC 5216); no session resumption */
     SSLVersionRange range = { SSL_LIBRARY_VERSION_TLS_1_2, SSL_LIBRARY_VERSION_TLS_1_2 };
-    gboolean ok = SSL_OptionSet(t->fd, SSL_SECURITY, PR_TRUE) == SECSuccess
-                  && SSL_OptionSet(t->fd, SSL_HANDSHAKE_AS_CLIENT, PR_TRUE) == SECSuccess
-                  && SSL_OptionSet(t->fd, SSL_NO_CACHE, PR_TRUE) == SECSuccess
-                  && SSL_OptionSet(t->fd, SSL_ENABLE_SESSION_TICKETS, PR_FALSE) == SECSuccess
-                  && SSL_VersionRangeSet(t->fd, &range) == SECSuccess
-                  && SSL_AuthCertificateHook(t->fd, auth_certificate, t) == SECSuccess
-                  && SSL_GetClientAuthDataHook(t->fd, client_auth_data, t) == SECSuccess
-                  && SSL_SetURL(t->fd, server_name ? server_name : "eap-tls") == SECSuccess
-                  && SSL_ResetHandshake(t->fd, PR_FALSE) == SECSuccess;
+    gboolean ok
+        = SSL_OptionSet(t->fd, SSL_SECURITY, PR_TRUE) == SECSuccess
+          && SSL_OptionSet(t->fd, is_server ? SSL_HANDSHAKE_AS_SERVER : SSL_HANDSHAKE_AS_CLIENT,
+                           PR_TRUE)
+                 == SECSuccess
+          && SSL_OptionSet(t->fd, SSL_NO_CACHE, PR_TRUE) == SECSuccess
+          && SSL_OptionSet(t->fd, SSL_ENABLE_SESSION_TICKETS, PR_FALSE) == SECSuccess
+          && SSL_VersionRangeSet(t->fd, &range) == SECSuccess
+          && SSL_AuthCertificateHook(t->fd, auth_certificate, t) == SECSuccess;
     /* NSS 3.87 cannot run the RFC 5705 exporter of TLS 1.2 with a SHA-384
      * PRF (SEC_ERROR_LIBRARY_FAILURE): keep to the SHA-256 suites */
     static const PRUint16 sha384_suites[] = {
@@ -321,6 +326,45 @@ cg_tls_client_new(CgCert *cert, GPtrArray *chain, CgPrivKey *key, GPtrArray *anc
         SSL_CipherPrefSet(t->fd, sha384_suites[i], PR_FALSE);
     if (!ok) {
         cg_crypto_set_nss_error(error, "configuring TLS");
+        return NULL;
+    }
+    return g_steal_pointer(&t);
+}
+
+CgTls *
+cg_tls_client_new(CgCert *cert, GPtrArray *chain, CgPrivKey *key, GPtrArray *anchors,
+                  const char *server_name, GError **error)
+{
+    g_autoptr(CgTls) t = tls_new(FALSE, cert, chain, key, anchors, server_name, error);
+    if (!t)
+        return NULL;
+    if (SSL_GetClientAuthDataHook(t->fd, client_auth_data, t) != SECSuccess
+        || SSL_SetURL(t->fd, server_name ? server_name : "eap-tls") != SECSuccess
+        || SSL_ResetHandshake(t->fd, PR_FALSE) != SECSuccess) {
+        cg_crypto_set_nss_error(error, "configuring the TLS client");
+        return NULL;
+    }
+    return g_steal_pointer(&t);
+}
+
+CgTls *
+cg_tls_server_new(CgCert *cert, GPtrArray *chain, CgPrivKey *key, GPtrArray *anchors,
+                  GError **error)
+{
+    g_autoptr(CgTls) t = tls_new(TRUE, cert, chain, key, anchors, NULL, error);
+    if (!t)
+        return NULL;
+    /* RFC 5216 2.1.1: the server asks for the peer's certificate, and
+     * EAP-TLS authenticates the peer by it: required */
+    /* NSS sends the chain it builds from ours: the intermediates of our
+     * file are among its (temporary) certificates */
+    gboolean ok
+        = SSL_ConfigServerCert(t->fd, cg_cert_nss(cert), cg_privkey_nss(key), NULL, 0) == SECSuccess
+          && SSL_OptionSet(t->fd, SSL_REQUEST_CERTIFICATE, PR_TRUE) == SECSuccess
+          && SSL_OptionSet(t->fd, SSL_REQUIRE_CERTIFICATE, SSL_REQUIRE_ALWAYS) == SECSuccess
+          && SSL_ResetHandshake(t->fd, PR_TRUE) == SECSuccess;
+    if (!ok) {
+        cg_crypto_set_nss_error(error, "configuring the TLS server");
         return NULL;
     }
     return g_steal_pointer(&t);

@@ -1,4 +1,4 @@
-/* cg-tls.h: a TLS client without a socket, for EAP-TLS (RFC 5216): TLS
+/* cg-tls.h: a TLS client or server without a socket, for EAP-TLS (RFC 5216): TLS
  * records go in and out as bytes, the handshake runs in NSS's libssl,
  * the server's certificate is checked like an IKE peer's (cg-cert.h), and
  * the MSK comes from the TLS exporter. TLS 1.2 only: EAP-TLS with TLS 1.3
@@ -27,15 +27,22 @@ typedef enum {
  * cg_tls_free. */
 CgTls *cg_tls_client_new(CgCert *cert, GPtrArray *chain, CgPrivKey *key, GPtrArray *anchors,
                          const char *server_name, GError **error);
+/* The server side: our certificate and key (its intermediates are found
+ * among the loaded certificates), anchors: the CAs that may sign the
+ * client's certificate, which is required. */
+CgTls *cg_tls_server_new(CgCert *cert, GPtrArray *chain, CgPrivKey *key, GPtrArray *anchors,
+                         GError **error);
 void cg_tls_free(CgTls *tls);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgTls, cg_tls_free)
-/* Feeds TLS bytes from the server (none for the first call) and appends
- * what the client sends next to out. */
+/* Feeds TLS bytes from the peer (none for a client's first call) and
+ * appends what we send next to out. DONE: the handshake is complete on
+ * our side (a server's last flight may still be in out). */
 CgTlsStatus cg_tls_step(CgTls *tls, const guint8 *in, gsize in_len, GByteArray *out,
                         GError **error);
 /* RFC 5705 exporter (no context) once DONE. */
 gboolean cg_tls_export(CgTls *tls, const char *label, guint8 *out, gsize len, GError **error);
-/* The server's verified certificate, once DONE (borrowed). */
+/* The peer's verified certificate, once DONE (borrowed): the server's
+ * for a client, the client's for a server. */
 CgCert *cg_tls_server_cert(CgTls *tls);
 
 G_END_DECLS

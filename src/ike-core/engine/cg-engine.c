@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "engine/cg-family.h"
 #include "engine/cg-timerq.h"
 #include "net/cg-net.h"
 #include "net/cg-netmon.h"
@@ -54,8 +55,35 @@ struct CgEngine {
     CgTimerQueue *timers;      /* every SA timer */
     CgNetmon *netmon;          /* links, addresses, routes, resumes (sa/cg-mobike.c acts) */
     GHashTable *by_peer;       /* "conn|type|id" -> GPtrArray of established CgIkeSa* */
+    GHashTable *attempts;      /* IKE_SA unique id -> CgAttempt*: a host name's addresses */
     CgEngineStats stats;
 };
+
+/* A host name's addresses, tried one after the other by one IKE_SA (the
+ * same SPI and nonce, a fresh IKE_SA_INIT to each address). */
+typedef struct {
+    CgEngine *engine;
+    guint32 ike_unique_id;
+    char *host;       /* the name as configured */
+    GPtrArray *addrs; /* GInetAddress*, in the order to try (cg-family.h) */
+    guint next;       /* index of the next address to try */
+    char *local;      /* configured local address, or NULL */
+    GPtrArray *tried; /* char*: "10.0.0.1: no answer within 1000 ms", for the failure reason */
+    guint timer;      /* the current address's first-attempt window */
+} CgAttempt;
+
+static void
+attempt_free(gpointer p)
+{
+    CgAttempt *a = p;
+    if (a->timer)
+        cg_engine_timer_remove(a->engine, a->timer);
+    g_ptr_array_unref(a->addrs);
+    g_ptr_array_unref(a->tried);
+    g_free(a->host);
+    g_free(a->local);
+    g_free(a);
+}
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -224,6 +252,16 @@ static void on_ike_datagram(gpointer user_data, const guint8 *data, gsize len,
         g_free(msg);
         return;
     }
+    if (is_response && h->exchange_type == CG_EXCH_IKE_SA_INIT && ike->initiator && ike->remote
+        && !cg_sockaddr_equal(remote, ike->remote)
+        && g_hash_table_contains(engine->attempts, GUINT_TO_POINTER(ike->unique_id))) {
+        /* an address we gave up on answered late: we are talking to
+         * another one now, and its NAT detection would not match */
+        from = cg_sockaddr_to_string(remote);
+        cg_ike_sa_log(ike, CG_LOG_INFO, "ignored a late IKE_SA_INIT response from %s", from);
+        g_free(msg);
+        return;
+    }
     cg_ike_sa_process(ike, msg, data, len, local, remote, natt);
     g_free(msg);
 }
@@ -340,6 +378,16 @@ static void identity_free(gpointer p)
     g_free(p);
 }
 
+/* IKE and NAT-T sockets never go into the tunnel (xfrm: a per-socket
+ * bypass policy; uesp marks them itself) */
+static void
+bypass_socket(gpointer user_data, int fd, int family, gboolean natt)
+{
+    CgEngine *engine = user_data;
+    if (engine->kernel->ops->bypass_socket)
+        engine->kernel->ops->bypass_socket(engine->kernel, fd, family, NULL);
+}
+
 CgEngine *cg_engine_new(const CgEngineOptions *opts, GError **error)
 {
     g_autoptr(CgEngine) engine = g_new0(CgEngine, 1);
@@ -368,6 +416,7 @@ CgEngine *cg_engine_new(const CgEngineOptions *opts, GError **error)
     engine->sas_by_spi = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     engine->half_open_by_init = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     engine->all_sas = g_ptr_array_new();
+    engine->attempts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, attempt_free);
     engine->subscribers = g_array_new(FALSE, TRUE, sizeof(CgSubscriber));
     engine->next_unique_id = 1;
     engine->next_reqid = 1;
@@ -392,11 +441,12 @@ CgEngine *cg_engine_new(const CgEngineOptions *opts, GError **error)
     for (int fam = 0; fam < 2; fam++) {
         for (int natt = 0; natt < 2; natt++) {
             int fd = cg_net_fd(engine->net, fam ? AF_INET6 : AF_INET, natt);
-            if (fd >= 0 && engine->kernel->ops->bypass_socket)
-                engine->kernel->ops->bypass_socket(engine->kernel, fd, fam ? AF_INET6 : AF_INET,
-                                                   NULL);
+            if (fd >= 0)
+                bypass_socket(engine, fd, fam ? AF_INET6 : AF_INET, natt);
         }
     }
+    /* and the sockets connected to peers later (shared ports) */
+    cg_net_set_socket_setup(engine->net, bypass_socket, engine);
     /* uesp sends and receives ESP-in-UDP on the NAT-T socket, xfrm marks
      * it for the kernel's decapsulation (RFC 3948) */
     if (engine->kernel->ops->attach_net &&
@@ -449,6 +499,8 @@ void cg_engine_free(CgEngine *engine)
         }
         g_ptr_array_unref(engine->all_sas);
     }
+    /* before the timer queue: an attempt removes its timer */
+    g_clear_pointer(&engine->attempts, g_hash_table_unref);
     g_clear_pointer(&engine->timers, cg_timerq_free);
     g_clear_pointer(&engine->by_peer, g_hash_table_unref);
     cg_net_free(engine->net);
@@ -572,7 +624,29 @@ void cg_engine_unsubscribe(CgEngine *engine, guint id)
 void cg_engine_publish_full(CgEngine *engine, const CgEvent *ev, CgIkeSa *ike)
 {
     g_autoptr(CgIkeSnapshot) snap = NULL;
+    g_autofree char *all_tried = NULL;
     CgEvent e = *ev;
+    CgAttempt *a = e.type == CG_EVENT_IKE_DOWN && e.reason == CG_REASON_PEER_UNREACHABLE
+                       ? g_hash_table_lookup(engine->attempts, GUINT_TO_POINTER(e.ike_unique_id))
+                       : NULL;
+    if (a && a->tried->len > 0) {
+        /* a user wants to see every address that failed, and how */
+        GString *m = g_string_new(NULL);
+        g_string_append_printf(m, "no address of %s answered: ", a->host);
+        for (guint i = 0; i < a->tried->len; i++)
+            g_string_append_printf(m, "%s; ", (char *)a->tried->pdata[i]);
+        if (ike && ike->remote) {
+            g_autofree char *last = g_inet_address_to_string(cg_sockaddr_inet(ike->remote));
+            g_string_append_printf(m, "%s: %s", last,
+                                   e.message ? e.message : cg_reason_describe(e.reason));
+        } else {
+            g_string_truncate(m, m->len - 2);
+        }
+        all_tried = g_string_free(m, FALSE);
+        e.message = all_tried;
+        if (ike)
+            cg_ike_sa_log(ike, CG_LOG_WARNING, "%s", all_tried);
+    }
     if (engine->subscribers->len == 0)
         return; /* nobody listens: skip building the snapshot */
     if (ike && !e.ike) {
@@ -837,6 +911,8 @@ static void resolve_duplicate(CgEngine *engine, CgIkeSa *ike)
 void cg_engine_ike_established(CgEngine *engine, CgIkeSa *ike)
 {
     engine->stats.ike_sas_established_total++;
+    /* the address that answered is the one: no more fallback */
+    g_hash_table_remove(engine->attempts, GUINT_TO_POINTER(ike->unique_id));
     cg_engine_peer_index_add(engine, ike);
     resolve_duplicate(engine, ike);
     if (ike->state != CG_IKE_STATE_ESTABLISHED)
@@ -863,8 +939,7 @@ void cg_engine_ike_established(CgEngine *engine, CgIkeSa *ike)
 
 void cg_engine_ike_destroyed(CgEngine *engine, CgIkeSa *ike)
 {
-    (void)engine;
-    (void)ike;
+    g_hash_table_remove(engine->attempts, GUINT_TO_POINTER(ike->unique_id));
 }
 
 /* ---- connections, pools, secrets -------------------------------------- */
@@ -1066,26 +1141,160 @@ CgConnConfig *cg_engine_match_responder(CgEngine *engine, GSocketAddress *local,
 
 /* ---- API: initiate, terminate, list ------------------------------------ */
 
+/* The local address to reach remote_ip from: the configured one (when
+ * of the same family) or the kernel's choice by route. NULL when there is
+ * no way there. */
+static GInetAddress *
+local_for(GInetAddress *remote_ip, const char *local, GError **error)
+{
+    if (local && *local && g_strcmp0(local, "%any") != 0) {
+        g_autoptr(GInetAddress) local_ip = g_inet_address_new_from_string(local);
+        if (local_ip
+            && g_inet_address_get_family(local_ip) != g_inet_address_get_family(remote_ip)) {
+            g_set_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID,
+                        "the local address %s is of the other family", local);
+            return NULL;
+        }
+        return g_steal_pointer(&local_ip);
+    }
+    return cg_net_route_source(remote_ip, error);
+}
+
+static void
+set_addresses(CgIkeSa *ike, GInetAddress *remote_ip, GInetAddress *local_ip)
+{
+    g_clear_object(&ike->remote);
+    g_clear_object(&ike->local);
+    ike->remote = g_inet_socket_address_new(remote_ip, ike->config->remote_port);
+    ike->local = g_inet_socket_address_new(local_ip, cg_net_ike_port(ike->engine->net));
+}
+
 /* Picks the local address and starts IKE_SA_INIT once the remote address
  * is known. FALSE (and the SA destroyed) when there is no way there. */
 static gboolean initiate_to(CgIkeSa *ike, GInetAddress *remote_ip, const char *local)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GInetAddress) local_ip = NULL;
-    if (local && *local && g_strcmp0(local, "%any") != 0)
-        local_ip = g_inet_address_new_from_string(local);
-    else
-        local_ip = cg_net_route_source(remote_ip, &error);
+    g_autoptr(GInetAddress) local_ip = local_for(remote_ip, local, &error);
     if (!local_ip) {
         cg_ike_sa_destroy(ike, CG_REASON_PEER_UNREACHABLE,
                           error ? error->message : "no local address");
         return FALSE;
     }
-    ike->remote = g_inet_socket_address_new(remote_ip, ike->config->remote_port);
-    ike->local = g_inet_socket_address_new(local_ip, cg_net_ike_port(ike->engine->net));
+    set_addresses(ike, remote_ip, local_ip);
     cg_engine_table_add(ike->engine, ike);
     cg_ike_sa_start_initiate(ike);
     return TRUE;
+}
+
+/* Our IKE_SA_INIT is out and nothing at all came back yet (no answer, no
+ * COOKIE, no INVALID_KE_PAYLOAD): the address may be given up on. */
+static gboolean
+init_unanswered(CgIkeSa *ike)
+{
+    return ike->state == CG_IKE_STATE_CONNECTING && ike->active
+           && ike->active->kind == CG_X_IKE_SA_INIT && !ike->nonce_r && !ike->crypto_busy
+           && ike->init_retries == 0 && ike->remote;
+}
+
+/* The next address with a route to it (its local address in *local_ip),
+ * logging and noting the ones without; NULL when none is left. */
+static GInetAddress *
+next_routable(CgAttempt *a, CgIkeSa *ike, GInetAddress **local_ip)
+{
+    while (a->next < a->addrs->len) {
+        GInetAddress *ip = a->addrs->pdata[a->next++];
+        g_autoptr(GError) error = NULL;
+        *local_ip = local_for(ip, a->local, &error);
+        if (*local_ip)
+            return ip;
+        g_autofree char *text = g_inet_address_to_string(ip);
+        cg_ike_sa_log(ike, CG_LOG_INFO, "skipping %s of %s: %s", text, a->host, error->message);
+        g_ptr_array_add(a->tried, g_strdup_printf("%s: %s", text, error->message));
+    }
+    return NULL;
+}
+
+static CgIkeSa *find_ike(CgEngine *engine, guint32 id);
+static gboolean on_attempt_window(gpointer data);
+
+static void
+arm_attempt_window(CgAttempt *a, CgIkeSa *ike)
+{
+    /* the last address gets the whole retransmission schedule */
+    if (a->next < a->addrs->len)
+        a->timer = cg_engine_timer_add(a->engine, ike->config->retransmit_timeout_ms,
+                                       on_attempt_window, a);
+}
+
+/* RFC 8305 5 in spirit: an address that does not answer the first
+ * IKE_SA_INIT within the first retransmission timeout gives way to the
+ * next, usually of the other family; nobody waits for the whole
+ * retransmission schedule of an address that is silently dropped. */
+static gboolean
+on_attempt_window(gpointer data)
+{
+    CgAttempt *a = data;
+    a->timer = 0;
+    CgIkeSa *ike = find_ike(a->engine, a->ike_unique_id);
+    if (!ike || !init_unanswered(ike))
+        return G_SOURCE_REMOVE; /* gone, or this address answered: stay */
+    g_autofree char *from = g_inet_address_to_string(cg_sockaddr_inet(ike->remote));
+    g_autoptr(GInetAddress) local_ip = NULL;
+    GInetAddress *next = next_routable(a, ike, &local_ip);
+    if (!next)
+        return G_SOURCE_REMOVE; /* nothing else to try: keep retransmitting */
+    g_autofree char *to = g_inet_address_to_string(next);
+    guint window = ike->config->retransmit_timeout_ms;
+    cg_ike_sa_log(ike, CG_LOG_INFO, "%s did not answer IKE_SA_INIT within %u ms, trying %s", from,
+                  window, to);
+    g_ptr_array_add(a->tried, g_strdup_printf("%s: no answer within %u ms", from, window));
+    set_addresses(ike, next, local_ip);
+    /* a fresh IKE_SA_INIT: its NAT detection hashes name the new addresses */
+    cg_ike_init_send_request(ike);
+    arm_attempt_window(a, ike);
+    return G_SOURCE_REMOVE;
+}
+
+/* Starts the IKE_SA on the first routable address of a host name. */
+static void
+initiate_to_any(CgIkeSa *ike, GList *resolved, const char *host, const char *local)
+{
+    CgEngine *engine = ike->engine;
+    CgFamilyPref pref = ike->config->address_family;
+    CgAttempt *a = g_new0(CgAttempt, 1);
+    a->engine = engine;
+    a->ike_unique_id = ike->unique_id;
+    a->host = g_strdup(host);
+    a->local = g_strdup(local);
+    a->addrs = cg_family_order(resolved, pref);
+    a->tried = g_ptr_array_new_with_free_func(g_free);
+    g_hash_table_replace(engine->attempts, GUINT_TO_POINTER(ike->unique_id), a);
+
+    GString *order = g_string_new(NULL);
+    for (guint i = 0; i < a->addrs->len; i++) {
+        g_autofree char *text = g_inet_address_to_string(a->addrs->pdata[i]);
+        g_string_append_printf(order, "%s%s", i ? ", " : "", text);
+    }
+    cg_ike_sa_log(ike, CG_LOG_INFO, "%s is %s (address-family %s)", host,
+                  order->len ? order->str : "no usable address", cg_family_pref_to_string(pref));
+    g_string_free(order, TRUE);
+
+    if (a->addrs->len == 0) {
+        g_autofree char *m = g_strdup_printf("'%s' has no address allowed by address-family %s",
+                                             host, cg_family_pref_to_string(pref));
+        cg_ike_sa_destroy(ike, CG_REASON_PEER_UNREACHABLE, m);
+        return;
+    }
+    g_autoptr(GInetAddress) local_ip = NULL;
+    GInetAddress *first = next_routable(a, ike, &local_ip);
+    if (!first) {
+        cg_ike_sa_destroy(ike, CG_REASON_PEER_UNREACHABLE, "no route");
+        return;
+    }
+    set_addresses(ike, first, local_ip);
+    cg_engine_table_add(engine, ike);
+    cg_ike_sa_start_initiate(ike);
+    arm_attempt_window(a, ike);
 }
 
 typedef struct {
@@ -1094,8 +1303,6 @@ typedef struct {
     char *local;
     char *host;
 } ResolveJob;
-
-static CgIkeSa *find_ike(CgEngine *engine, guint32 id);
 
 static void on_resolved(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -1111,8 +1318,7 @@ static void on_resolved(GObject *source, GAsyncResult *res, gpointer data)
                     g_strdup_printf("cannot resolve '%s': %s", job->host, error->message);
                 cg_ike_sa_destroy(ike, CG_REASON_PEER_UNREACHABLE, m);
             } else {
-                /* the first address; family fallback is the IPv6 issue's */
-                initiate_to(ike, addrs->data, job->local);
+                initiate_to_any(ike, addrs, job->host, job->local);
             }
         }
     }
@@ -1146,9 +1352,16 @@ guint32 cg_engine_initiate(CgEngine *engine, const char *name, const char *local
             return 0;
         }
     }
+    g_autoptr(GInetAddress) remote_ip = g_inet_address_new_from_string(remote);
+    if (remote_ip
+        && !cg_family_allows(config->address_family, g_inet_address_get_family(remote_ip))) {
+        g_set_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID,
+                    "connection '%s': address-family %s excludes %s", name,
+                    cg_family_pref_to_string(config->address_family), remote);
+        return 0;
+    }
     CgIkeSa *ike = cg_ike_sa_new(engine, config, TRUE);
     guint32 id = ike->unique_id;
-    g_autoptr(GInetAddress) remote_ip = g_inet_address_new_from_string(remote);
     if (remote_ip) {
         if (!initiate_to(ike, remote_ip, local)) {
             g_set_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_FAILED,
@@ -1157,7 +1370,8 @@ guint32 cg_engine_initiate(CgEngine *engine, const char *name, const char *local
         }
         return id;
     }
-    /* a host name: resolve without blocking the main loop */
+    /* a host name: resolve without blocking the main loop; all addresses
+     * of both families, tried in turn (initiate_to_any) */
     g_ptr_array_add(engine->all_sas, ike);
     ike->in_table = TRUE;
     ResolveJob *job = g_new0(ResolveJob, 1);

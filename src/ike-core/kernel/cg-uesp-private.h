@@ -27,9 +27,14 @@ G_BEGIN_DECLS
 /* Policy routing: routes for remote selectors live in their own table,
  * consulted by every packet except those of our own sockets, which carry
  * the bypass mark (so IKE and ESP never loop into the tunnel even when a
- * selector covers the peer, e.g. 0.0.0.0/0). */
-#define CG_UESP_ROUTE_TABLE   4500
-#define CG_UESP_RULE_PRIORITY 4500
+ * selector covers the peer, e.g. 0.0.0.0/0). Each instance (one per
+ * NetworkManager VPN, several per namespace) has a table and a rule of its
+ * own, numbered after its TUN device's ifindex, which is unique in the
+ * namespace while the instance lives: one going away leaves the others'
+ * rules and routes alone. */
+#define CG_UESP_TABLE_BASE    0x63670000u /* "cg"; the table is this + ifindex */
+#define CG_UESP_RULE_PRIO_MIN 4500u       /* the priority: this + ifindex mod N */
+#define CG_UESP_RULE_PRIO_N   10000u      /* (below the main table's 32766) */
 #define CG_UESP_BYPASS_MARK   0x63670000u /* "cg" */
 #define CG_UESP_BYPASS_MASK   0xffff0000u
 #define CG_UESP_DEFAULT_MTU   1400
@@ -103,6 +108,8 @@ struct CgUesp {
     GHashTable *routes;        /* "family/addr/len" -> guint refcount */
     GPtrArray *vips;           /* CgIpPrefix* on the TUN */
     gboolean rules_added;
+    guint32 route_table;   /* this instance's routing table */
+    guint32 rule_priority; /* and the priority of its rule */
     guint timer_source;
     int event_fd; /* packet threads -> main: something to report */
     guint event_source;

@@ -25,16 +25,22 @@ prefix_key(const CgIpPrefix *p)
 gboolean
 cg_uesp_routing_init(CgUesp *u, GError **error)
 {
-    /* "not fwmark MARK lookup TABLE": everything but our own sockets */
-    if (!cg_rtnl_rule(u->nl, TRUE, AF_INET, CG_UESP_RULE_PRIORITY, CG_UESP_ROUTE_TABLE,
-                      CG_UESP_BYPASS_MARK, CG_UESP_BYPASS_MASK, TRUE, error))
+    u->route_table = CG_UESP_TABLE_BASE + (guint32)u->tun.ifindex;
+    u->rule_priority = CG_UESP_RULE_PRIO_MIN + (guint32)u->tun.ifindex % CG_UESP_RULE_PRIO_N;
+    /* "not fwmark MARK lookup TABLE": everything but our own sockets. A
+     * rule that exists already (EEXIST) is left by an instance that died
+     * with the same ifindex: ours now. Its routes went with its device. */
+    if (!cg_rtnl_rule(u->nl, TRUE, AF_INET, u->rule_priority, u->route_table, CG_UESP_BYPASS_MARK,
+                      CG_UESP_BYPASS_MASK, TRUE, error))
         return FALSE;
     g_autoptr(GError) v6_error = NULL;
-    if (!cg_rtnl_rule(u->nl, TRUE, AF_INET6, CG_UESP_RULE_PRIORITY, CG_UESP_ROUTE_TABLE,
-                      CG_UESP_BYPASS_MARK, CG_UESP_BYPASS_MASK, TRUE, &v6_error))
+    if (!cg_rtnl_rule(u->nl, TRUE, AF_INET6, u->rule_priority, u->route_table, CG_UESP_BYPASS_MARK,
+                      CG_UESP_BYPASS_MASK, TRUE, &v6_error))
         cg_info(NULL, "uesp: no IPv6 routing rule (%s): IPv6 selectors will not be routed",
                 v6_error->message);
     u->rules_added = TRUE;
+    cg_info(NULL, "uesp: routing table %u, rule priority %u for %s", u->route_table,
+            u->rule_priority, u->tun.name);
     return TRUE;
 }
 
@@ -44,10 +50,10 @@ cg_uesp_routing_cleanup(CgUesp *u)
     if (!u->nl)
         return;
     if (u->rules_added) {
-        cg_rtnl_rule(u->nl, FALSE, AF_INET, CG_UESP_RULE_PRIORITY, CG_UESP_ROUTE_TABLE,
-                     CG_UESP_BYPASS_MARK, CG_UESP_BYPASS_MASK, TRUE, NULL);
-        cg_rtnl_rule(u->nl, FALSE, AF_INET6, CG_UESP_RULE_PRIORITY, CG_UESP_ROUTE_TABLE,
-                     CG_UESP_BYPASS_MARK, CG_UESP_BYPASS_MASK, TRUE, NULL);
+        cg_rtnl_rule(u->nl, FALSE, AF_INET, u->rule_priority, u->route_table, CG_UESP_BYPASS_MARK,
+                     CG_UESP_BYPASS_MASK, TRUE, NULL);
+        cg_rtnl_rule(u->nl, FALSE, AF_INET6, u->rule_priority, u->route_table, CG_UESP_BYPASS_MARK,
+                     CG_UESP_BYPASS_MASK, TRUE, NULL);
         u->rules_added = FALSE;
     }
     for (guint i = 0; u->vips && i < u->vips->len; i++) {
@@ -95,7 +101,7 @@ static gboolean
 install_route(CgUesp *u, const CgIpPrefix *pfx, const guint8 *src, GError **error)
 {
     g_autoptr(GError) local_error = NULL;
-    if (cg_rtnl_route(u->nl, TRUE, CG_UESP_ROUTE_TABLE, pfx->family, pfx->addr, pfx->prefix_len,
+    if (cg_rtnl_route(u->nl, TRUE, u->route_table, pfx->family, pfx->addr, pfx->prefix_len,
                       u->tun.ifindex, src, 0, &local_error))
         return TRUE;
     if (!src) {
@@ -106,7 +112,7 @@ install_route(CgUesp *u, const CgIpPrefix *pfx, const guint8 *src, GError **erro
     g_autofree char *key = prefix_key(pfx);
     cg_debug(NULL, "uesp: route %s with a source address failed (%s), adding it without", key,
              local_error->message);
-    return cg_rtnl_route(u->nl, TRUE, CG_UESP_ROUTE_TABLE, pfx->family, pfx->addr, pfx->prefix_len,
+    return cg_rtnl_route(u->nl, TRUE, u->route_table, pfx->family, pfx->addr, pfx->prefix_len,
                          u->tun.ifindex, NULL, 0, error);
 }
 
@@ -127,7 +133,7 @@ cg_uesp_routes_add(CgUesp *u, UespPolicy *p, GError **error)
                 g_autofree char *k = prefix_key(done);
                 guint r = GPOINTER_TO_UINT(g_hash_table_lookup(u->routes, k));
                 if (r <= 1) {
-                    cg_rtnl_route(u->nl, FALSE, CG_UESP_ROUTE_TABLE, done->family, done->addr,
+                    cg_rtnl_route(u->nl, FALSE, u->route_table, done->family, done->addr,
                                   done->prefix_len, u->tun.ifindex, NULL, 0, NULL);
                     g_hash_table_remove(u->routes, k);
                 } else
@@ -153,8 +159,8 @@ cg_uesp_routes_del(CgUesp *u, UespPolicy *p)
         }
         g_hash_table_remove(u->routes, key);
         g_autoptr(GError) error = NULL;
-        if (!cg_rtnl_route(u->nl, FALSE, CG_UESP_ROUTE_TABLE, pfx->family, pfx->addr,
-                           pfx->prefix_len, u->tun.ifindex, NULL, 0, &error))
+        if (!cg_rtnl_route(u->nl, FALSE, u->route_table, pfx->family, pfx->addr, pfx->prefix_len,
+                           u->tun.ifindex, NULL, 0, &error))
             cg_debug(NULL, "uesp: removing route %s: %s", key, error->message);
     }
 }

@@ -23,6 +23,7 @@
 #define MAX_SEGMENTS    64   /* per GRO datagram; more is handed over in pieces */
 #define IKE_QUEUE_MAX   1024 /* IKE messages waiting for the main context */
 #define CONTROL_LEN     128
+#define MAX_FDS         (2 + CG_NET_MAX_PEERS) /* the wildcard pair and the peers */
 
 typedef struct {
     guint8 *data;
@@ -39,14 +40,18 @@ struct CgNetEspThread {
     GThread *thread;
     CgNetEspBatchFunc func;
     gpointer user_data;
-    int stop_fd;  /* eventfd: wakes the thread to stop */
+    int stop_fd;  /* eventfd: wakes the thread (to stop, or to see new fds) */
     int queue_fd; /* eventfd: IKE messages queued for the main context */
     guint queue_source;
     gint stopping;
 
-    int fds[2];
-    int families[2];
+    /* the sockets read; the thread reads them only while holding
+     * fds_lock and only if the generation it polled is still current */
+    GMutex fds_lock;
+    int fds[MAX_FDS];
+    int families[MAX_FDS];
     guint n_fds;
+    guint fds_generation;
 
     GMutex lock; /* guards ike_queue */
     GQueue ike_queue;
@@ -251,24 +256,93 @@ static gpointer
 esp_thread_main(gpointer data)
 {
     CgNetEspThread *t = data;
-    struct pollfd pfds[3];
+    struct pollfd pfds[MAX_FDS + 1];
+    int families[MAX_FDS];
 
     while (!g_atomic_int_get(&t->stopping)) {
-        guint n = 0;
-        for (guint i = 0; i < t->n_fds; i++)
-            pfds[n++] = (struct pollfd){ .fd = t->fds[i], .events = POLLIN };
-        pfds[n++] = (struct pollfd){ .fd = t->stop_fd, .events = POLLIN };
-        if (poll(pfds, n, -1) < 0) {
+        g_mutex_lock(&t->fds_lock);
+        guint n = t->n_fds;
+        guint generation = t->fds_generation;
+        for (guint i = 0; i < n; i++) {
+            pfds[i] = (struct pollfd){ .fd = t->fds[i], .events = POLLIN };
+            families[i] = t->families[i];
+        }
+        g_mutex_unlock(&t->fds_lock);
+        pfds[n] = (struct pollfd){ .fd = t->stop_fd, .events = POLLIN };
+        if (poll(pfds, n + 1, -1) < 0) {
             if (errno == EINTR)
                 continue;
             cg_warn(NULL, "NAT-T receive thread: poll: %s", g_strerror(errno));
             break;
         }
-        for (guint i = 0; i < t->n_fds; i++)
-            if (pfds[i].revents & POLLIN)
-                drain_socket(t, t->fds[i], t->families[i]);
+        if (pfds[n].revents & POLLIN) {
+            guint64 wakes;
+            if (read(t->stop_fd, &wakes, sizeof(wakes)) < 0 && errno != EAGAIN)
+                cg_debug(NULL, "NAT-T wake eventfd: %s", g_strerror(errno));
+        }
+        g_mutex_lock(&t->fds_lock);
+        /* a socket removed since the poll may be closed: poll again */
+        if (generation == t->fds_generation)
+            for (guint i = 0; i < n; i++)
+                /* POLLERR too: a connected socket's ICMP error is cleared
+                 * by reading, else poll would return at once forever */
+                if (pfds[i].revents & (POLLIN | POLLERR))
+                    drain_socket(t, pfds[i].fd, families[i]);
+        g_mutex_unlock(&t->fds_lock);
     }
     return NULL;
+}
+
+static void
+wake_thread(CgNetEspThread *t)
+{
+    guint64 one = 1;
+    if (write(t->stop_fd, &one, sizeof(one)) < 0)
+        cg_debug(NULL, "cannot wake the NAT-T receive thread: %s", g_strerror(errno));
+}
+
+static void
+prepare_socket(int fd)
+{
+    /* many datagrams per read; without GRO support each comes alone */
+    int one = 1;
+    if (setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0)
+        cg_debug(NULL, "UDP_GRO on the NAT-T socket: %s", g_strerror(errno));
+}
+
+void
+cg_net_esp_thread_add_fd(CgNetEspThread *t, int fd, int family)
+{
+    prepare_socket(fd);
+    g_mutex_lock(&t->fds_lock);
+    gboolean room = t->n_fds < MAX_FDS;
+    if (room) {
+        t->fds[t->n_fds] = fd;
+        t->families[t->n_fds] = family;
+        t->n_fds++;
+        t->fds_generation++;
+    }
+    g_mutex_unlock(&t->fds_lock);
+    if (!room)
+        cg_warn(NULL, "NAT-T receive thread: no room for another socket");
+    wake_thread(t);
+}
+
+void
+cg_net_esp_thread_remove_fd(CgNetEspThread *t, int fd)
+{
+    g_mutex_lock(&t->fds_lock);
+    for (guint i = 0; i < t->n_fds; i++) {
+        if (t->fds[i] != fd)
+            continue;
+        memmove(&t->fds[i], &t->fds[i + 1], (t->n_fds - i - 1) * sizeof(t->fds[0]));
+        memmove(&t->families[i], &t->families[i + 1], (t->n_fds - i - 1) * sizeof(t->families[0]));
+        t->n_fds--;
+        t->fds_generation++;
+        break;
+    }
+    g_mutex_unlock(&t->fds_lock);
+    wake_thread(t);
 }
 
 gboolean
@@ -283,6 +357,7 @@ cg_net_start_esp_thread(CgNet *net, CgNetEspBatchFunc func, gpointer user_data, 
     t->func = func;
     t->user_data = user_data;
     g_mutex_init(&t->lock);
+    g_mutex_init(&t->fds_lock);
     g_queue_init(&t->ike_queue);
     t->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     t->queue_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -293,14 +368,11 @@ cg_net_start_esp_thread(CgNet *net, CgNetEspBatchFunc func, gpointer user_data, 
         return FALSE;
     }
     t->bufs = g_malloc((gsize)BATCH * CG_NET_MAX_DATAGRAM);
-    for (guint i = 0; i < net->n_sockets; i++) {
-        CgNetSocket *s = &net->sockets[i];
-        if (!s->natt)
+    for (guint i = 0; i < net->n_sockets + net->n_peers; i++) {
+        CgNetSocket *s = i < net->n_sockets ? &net->sockets[i] : net->peers[i - net->n_sockets];
+        if (!s->natt || t->n_fds == MAX_FDS)
             continue;
-        /* many datagrams per read; without GRO support each comes alone */
-        int one = 1;
-        if (setsockopt(s->fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0)
-            cg_debug(NULL, "UDP_GRO on the NAT-T socket: %s", g_strerror(errno));
+        prepare_socket(s->fd);
         if (s->source_id) {
             g_source_remove(s->source_id);
             s->source_id = 0;
@@ -333,6 +405,7 @@ cg_net_esp_thread_free(CgNetEspThread *t)
         close(t->queue_fd);
     g_queue_clear_full(&t->ike_queue, queued_ike_free);
     g_mutex_clear(&t->lock);
+    g_mutex_clear(&t->fds_lock);
     g_free(t->bufs);
     g_free(t);
 }

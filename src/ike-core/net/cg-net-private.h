@@ -9,6 +9,9 @@ G_BEGIN_DECLS
 #define CG_NET_MAX_DATAGRAM 65536
 /* RFC 3948 2.2: IKE on port 4500 starts with four zero octets */
 #define NON_ESP_MARKER_LEN 4
+/* connected sockets per CgNet when the ports are shared (one per peer
+ * address and port kind; the oldest goes first) */
+#define CG_NET_MAX_PEERS 16
 
 typedef struct {
     CgNet *net;
@@ -16,6 +19,9 @@ typedef struct {
     int family;
     gboolean natt;
     guint source_id;
+    /* peer sockets only: connected to remote, bound to local (or any) */
+    GSocketAddress *remote;
+    GInetAddress *local;
 } CgNetSocket;
 
 typedef struct CgNetEspThread CgNetEspThread;
@@ -23,6 +29,14 @@ typedef struct CgNetEspThread CgNetEspThread;
 struct CgNet {
     CgNetSocket sockets[4]; /* v4 ike, v4 natt, v6 ike, v6 natt */
     guint n_sockets;
+    /* ports shared with other processes (SO_REUSEPORT): each peer we
+     * talk to gets a socket connected to it, which the kernel prefers */
+    gboolean shared;
+    CgNetSocket *peers[CG_NET_MAX_PEERS];
+    guint n_peers;
+    char *peer_failed;            /* the last peer socket that could not be made, said once */
+    CgNetSocketFunc socket_setup; /* cg_net_set_socket_setup */
+    gpointer socket_setup_data;
     guint16 ike_port;
     guint16 natt_port;
     CgNetIkeFunc ike_func;
@@ -37,6 +51,12 @@ struct CgNet {
 void cg_net_deliver_natt_ike(CgNet *net, int family, const guint8 *data, gsize len,
                              const struct sockaddr_storage *from, socklen_t from_len,
                              GInetAddress *local_ip);
+
+/* A NAT-T socket opened after the thread started: the thread reads it
+ * too. cg_net_esp_thread_remove_fd returns once the thread no longer
+ * touches fd, so the caller may close it. Main context. */
+void cg_net_esp_thread_add_fd(CgNetEspThread *t, int fd, int family);
+void cg_net_esp_thread_remove_fd(CgNetEspThread *t, int fd);
 
 /* Stops and frees the thread (cg_net_free). */
 void cg_net_esp_thread_free(CgNetEspThread *t);

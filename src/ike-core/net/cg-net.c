@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +12,19 @@
 
 #include "log/cg-log.h"
 #include "net/cg-net-private.h"
+
+/* cg_net_set_port_sharing: read by cg_net_new */
+static gboolean port_sharing;
+/* this process's CgNets that share their ports (main context) */
+static GPtrArray *sharing_nets;
+
+void
+cg_net_set_port_sharing(gboolean share)
+{
+    port_sharing = share;
+}
+
+static void drop_peer(CgNet *net, guint index);
 
 static GSocketAddress *
 sockaddr_to_g(const struct sockaddr_storage *ss, socklen_t len)
@@ -162,7 +176,8 @@ on_readable(gint fd, GIOCondition cond, gpointer user_data)
 }
 
 static int
-open_socket(int family, const char *bind_address, guint16 port, guint16 *bound_port, GError **error)
+open_socket(int family, const char *bind_address, guint16 port, gboolean shared,
+            guint16 *bound_port, GError **error)
 {
     int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -171,7 +186,19 @@ open_socket(int family, const char *bind_address, guint16 port, guint16 *bound_p
         return -1;
     }
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    /* A port shared by the engines of several processes: the kernel hands
+     * each datagram to the socket connected to its sender, else to one
+     * member of the reuseport group. Without SO_REUSEADDR then, so that a
+     * program holding the port unshared (SO_REUSEADDR alone) makes our
+     * bind fail instead of losing datagrams to us. */
+    if (!shared)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    else if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+        int e = errno;
+        close(fd);
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "SO_REUSEPORT: %s", g_strerror(e));
+        return -1;
+    }
     if (family == AF_INET) {
         setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
     } else {
@@ -218,7 +245,7 @@ add_socket(CgNet *net, int family, gboolean natt, const char *bind_address, guin
            GError **error)
 {
     guint16 bound = 0;
-    int fd = open_socket(family, bind_address, port, &bound, error);
+    int fd = open_socket(family, bind_address, port, net->shared, &bound, error);
     if (fd < 0)
         return FALSE;
     CgNetSocket *s = &net->sockets[net->n_sockets++];
@@ -243,6 +270,13 @@ cg_net_new(const char *bind_address, guint16 ike_port, guint16 natt_port, CgNetI
     net->esp_func = esp_func;
     net->user_data = user_data;
     net->rx_buf = g_malloc(CG_NET_MAX_DATAGRAM);
+    /* sharing needs the same port in every process: not with port 0 */
+    net->shared = port_sharing && ike_port != 0 && natt_port != 0;
+    if (net->shared) {
+        if (!sharing_nets)
+            sharing_nets = g_ptr_array_new();
+        g_ptr_array_add(sharing_nets, net);
+    }
 
     gboolean want4 = TRUE, want6 = TRUE;
     if (bind_address && *bind_address) {
@@ -289,13 +323,28 @@ cg_net_free(CgNet *net)
         return;
     /* the thread reads the NAT-T sockets: stop it before they close */
     g_clear_pointer(&net->esp_thread, cg_net_esp_thread_free);
+    while (net->n_peers)
+        drop_peer(net, net->n_peers - 1);
+    if (net->shared) {
+        g_ptr_array_remove_fast(sharing_nets, net);
+        if (sharing_nets->len == 0)
+            g_clear_pointer(&sharing_nets, g_ptr_array_unref);
+    }
     for (guint i = 0; i < net->n_sockets; i++) {
         if (net->sockets[i].source_id)
             g_source_remove(net->sockets[i].source_id);
         close(net->sockets[i].fd);
     }
+    g_free(net->peer_failed);
     g_free(net->rx_buf);
     g_free(net);
+}
+
+void
+cg_net_set_socket_setup(CgNet *net, CgNetSocketFunc func, gpointer user_data)
+{
+    net->socket_setup = func;
+    net->socket_setup_data = user_data;
 }
 
 guint16
@@ -319,6 +368,151 @@ cg_net_fd(CgNet *net, int family, gboolean natt)
     return -1;
 }
 
+/* ---- connected sockets, one per peer, when the ports are shared ------------ */
+
+static void
+drop_peer(CgNet *net, guint index)
+{
+    CgNetSocket *p = net->peers[index];
+    if (p->natt && net->esp_thread)
+        cg_net_esp_thread_remove_fd(net->esp_thread, p->fd);
+    if (p->source_id)
+        g_source_remove(p->source_id);
+    close(p->fd);
+    g_clear_object(&p->remote);
+    g_clear_object(&p->local);
+    g_free(p);
+    memmove(&net->peers[index], &net->peers[index + 1],
+            (net->n_peers - index - 1) * sizeof(net->peers[0]));
+    net->n_peers--;
+}
+
+/* Options the engine set on the wildcard socket after cg_net_new (the
+ * data plane's bypass mark, UDP_ENCAP for kernel ESP) apply to the peer
+ * sockets of the same kind too. */
+static void
+copy_socket_options(int from_fd, int to_fd, gboolean natt)
+{
+    guint32 mark = 0;
+    socklen_t len = sizeof(mark);
+    if (getsockopt(from_fd, SOL_SOCKET, SO_MARK, &mark, &len) == 0 && mark
+        && setsockopt(to_fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+        cg_debug(NULL, "SO_MARK on a peer socket: %s", g_strerror(errno));
+    int encap = 0;
+    len = sizeof(encap);
+    if (natt && getsockopt(from_fd, SOL_UDP, UDP_ENCAP, &encap, &len) == 0 && encap
+        && setsockopt(to_fd, SOL_UDP, UDP_ENCAP, &encap, sizeof(encap)) < 0)
+        cg_debug(NULL, "UDP_ENCAP on a peer socket: %s", g_strerror(errno));
+}
+
+static gboolean
+peer_matches(const CgNetSocket *p, gboolean natt, GInetAddress *local, GSocketAddress *remote)
+{
+    if (p->natt != natt || !cg_sockaddr_equal(p->remote, remote))
+        return FALSE;
+    return local ? g_inet_address_equal(p->local, local) : g_inet_address_get_is_any(p->local);
+}
+
+/* Binds local (or the wildcard) and our shared port, and connects to
+ * remote: the kernel then delivers remote's datagrams to this socket
+ * rather than to any process's wildcard socket. Sending still goes
+ * through the wildcard socket. */
+static void
+add_peer(CgNet *net, int family, gboolean natt, GInetAddress *local, GSocketAddress *remote)
+{
+    guint16 port = natt ? net->natt_port : net->ike_port;
+    g_autofree char *remote_text = cg_sockaddr_to_string(remote);
+    int wildcard_fd = cg_net_fd(net, family, natt);
+    if (wildcard_fd < 0)
+        return;
+    g_autofree char *bind_text
+        = local ? g_inet_address_to_string(local) : g_strdup(family == AF_INET ? "0.0.0.0" : "::");
+    /* tried again at every send (the address may come back), said once */
+    g_autofree char *key = g_strdup_printf("%s %s %d", bind_text, remote_text, natt);
+    gboolean said = g_strcmp0(key, net->peer_failed) == 0;
+    guint16 bound = 0;
+    g_autoptr(GError) error = NULL;
+    int fd = open_socket(family, bind_text, port, TRUE, &bound, &error);
+    struct sockaddr_storage to;
+    socklen_t to_len;
+    if (fd >= 0) {
+        copy_socket_options(wildcard_fd, fd, natt);
+        if (net->socket_setup)
+            net->socket_setup(net->socket_setup_data, fd, family, natt);
+        if (!g_to_sockaddr(remote, &to, &to_len)
+            || connect(fd, (struct sockaddr *)&to, to_len) < 0) {
+            g_set_error(&error, G_IO_ERROR, g_io_error_from_errno(errno), "connect: %s",
+                        g_strerror(errno));
+            close(fd);
+            fd = -1;
+        }
+    }
+    if (fd < 0) {
+        if (!said)
+            cg_info(NULL,
+                    "no socket of its own from %s[%u] to %s (%s): its datagrams may reach "
+                    "another process sharing port %u",
+                    bind_text, port, remote_text, error->message, port);
+        g_free(net->peer_failed);
+        net->peer_failed = g_steal_pointer(&key);
+        return;
+    }
+    g_clear_pointer(&net->peer_failed, g_free);
+    /* one socket per peer address and port kind: the newest local
+     * address (MOBIKE) or remote port (a NAT in front of the peer) wins.
+     * So does the newest engine of this process (the NetworkManager
+     * service's next attempt while the last one says goodbye): which of
+     * two equal connected sockets Linux prefers is its hash-chain order. */
+    for (guint n = 0; n < sharing_nets->len; n++) {
+        CgNet *other = sharing_nets->pdata[n];
+        for (guint i = other->n_peers; i-- > 0;) {
+            CgNetSocket *old = other->peers[i];
+            if (old->natt == natt
+                && g_inet_address_equal(cg_sockaddr_inet(old->remote), cg_sockaddr_inet(remote)))
+                drop_peer(other, i);
+        }
+    }
+    if (net->n_peers == CG_NET_MAX_PEERS)
+        drop_peer(net, 0);
+
+    CgNetSocket *p = g_new0(CgNetSocket, 1);
+    p->net = net;
+    p->fd = fd;
+    p->family = family;
+    p->natt = natt;
+    p->remote = g_object_ref(remote);
+    p->local = local ? g_object_ref(local)
+                     : g_inet_address_new_any(family == AF_INET6 ? G_SOCKET_FAMILY_IPV6
+                                                                 : G_SOCKET_FAMILY_IPV4);
+    if (natt && net->esp_thread)
+        cg_net_esp_thread_add_fd(net->esp_thread, fd, family);
+    else
+        p->source_id = g_unix_fd_add(fd, G_IO_IN, on_readable, p);
+    net->peers[net->n_peers++] = p;
+
+    struct sockaddr_storage ss;
+    socklen_t slen = sizeof(ss);
+    g_autofree char *local_text = NULL;
+    if (getsockname(fd, (struct sockaddr *)&ss, &slen) == 0) {
+        g_autoptr(GSocketAddress) la = sockaddr_to_g(&ss, slen);
+        local_text = la ? cg_sockaddr_to_string(la) : NULL;
+    }
+    cg_info(NULL, "local port %u (shared with other processes): %s <-> %s on a socket of its own",
+            port, local_text ? local_text : bind_text, remote_text);
+}
+
+static void
+ensure_peer(CgNet *net, int family, gboolean natt, GSocketAddress *local, GSocketAddress *remote)
+{
+    GInetAddress *local_ip = local ? cg_sockaddr_inet(local) : NULL;
+    if (local_ip && (g_inet_address_get_is_any(local_ip) || cg_sockaddr_family(local) != family))
+        local_ip = NULL;
+    for (guint i = 0; i < net->n_peers; i++)
+        if (peer_matches(net->peers[i], natt, local_ip, remote))
+            return;
+    add_peer(net, family, natt, local_ip, remote);
+}
+
 static gboolean
 send_from(CgNet *net, GSocketAddress *local, GSocketAddress *remote, gboolean natt,
           const guint8 *prefix, gsize prefix_len, const guint8 *data, gsize len, GError **error)
@@ -336,6 +530,8 @@ send_from(CgNet *net, GSocketAddress *local, GSocketAddress *remote, gboolean na
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad remote address");
         return FALSE;
     }
+    if (net->shared)
+        ensure_peer(net, family, natt, local, remote);
     struct iovec iov[2] = {
         { .iov_base = (void *)prefix, .iov_len = prefix_len },
         { .iov_base = (void *)data, .iov_len = len },

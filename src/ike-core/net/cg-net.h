@@ -18,11 +18,27 @@ typedef void (*CgNetIkeFunc)(gpointer user_data, const guint8 *data, gsize len,
 typedef void (*CgNetEspFunc)(gpointer user_data, const guint8 *data, gsize len,
                              GSocketAddress *local, GSocketAddress *remote);
 
+/* Process-wide, for the CgNets created after the call: share fixed ports
+ * (500/4500) with other processes' engines in the same network namespace
+ * (SO_REUSEPORT). Each peer we send to then gets a socket connected to it
+ * on the same local port, so that the kernel hands its datagrams to us
+ * (a connected socket's exact match beats every wildcard one). For a
+ * process that talks to a few gateways (the NetworkManager service); a
+ * peer may only have one such sharer per namespace. */
+void cg_net_set_port_sharing(gboolean share);
+
 /* Binds UDP ike_port and natt_port (0 = any free port) on bind_address
  * (NULL = every IPv4 and IPv6 address). */
 CgNet *cg_net_new(const char *bind_address, guint16 ike_port, guint16 natt_port,
                   CgNetIkeFunc ike_func, CgNetEspFunc esp_func, gpointer user_data, GError **error);
 void cg_net_free(CgNet *net);
+
+/* Called for each socket CgNet opens after cg_net_new (the sockets
+ * connected to peers when the ports are shared), so that the data plane
+ * can treat it like the wildcard ones (xfrm's per-socket bypass policy).
+ * SO_MARK and UDP_ENCAP are copied from the wildcard socket anyway. */
+typedef void (*CgNetSocketFunc)(gpointer user_data, int fd, int family, gboolean natt);
+void cg_net_set_socket_setup(CgNet *net, CgNetSocketFunc func, gpointer user_data);
 
 guint16 cg_net_ike_port(CgNet *net);
 guint16 cg_net_natt_port(CgNet *net);

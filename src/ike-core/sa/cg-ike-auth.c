@@ -715,6 +715,11 @@ responder_first(CgIkeSa *ike, const CgMessage *msg, guint32 msg_id)
         g_autofree char *server_name = id_text(&ike->local_id);
         st->eap_method = c->remote_eap == CG_EAP_ANY ? CG_EAP_MSCHAPV2 : c->remote_eap;
         st->eap_server = cg_eap_server_new(c->remote_eap, server_name, find_eap_secret, NULL);
+        if (st->eap_method == CG_EAP_TLS) {
+            g_autoptr(GError) tls_error = NULL;
+            if (!cg_auth_eap_server_tls(c, st->eap_server, &tls_error))
+                cg_ike_sa_log(ike, CG_LOG_WARNING, "EAP-TLS server: %s", tls_error->message);
+        }
         g_autoptr(GBytes) request = cg_eap_server_start(st->eap_server);
         add_eap_payload(&cb, request);
         st->first_request = cg_message_copy(msg);

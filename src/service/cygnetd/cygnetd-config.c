@@ -13,6 +13,7 @@
 #include <gio/gio.h>
 
 #include "config/cg-config-private.h"
+#include "crypto/cg-cert.h"
 #include "log/cg-log.h"
 
 /* ---- small value parsers ------------------------------------------------ */
@@ -597,6 +598,19 @@ apply_remote_cert(Target *t, const char *value, GError **error)
 }
 
 static gboolean
+apply_ocsp(Target *t, const char *value, GError **error)
+{
+    CgOcspMode mode;
+    if (!cg_ocsp_mode_from_string(value, &mode)) {
+        g_set_error(error, CG_CONFIG_ERROR, CG_CONFIG_ERROR_INVALID,
+                    "invalid OCSP mode '%s' (no, soft or hard)", value);
+        return FALSE;
+    }
+    t->conn->ocsp = mode;
+    return TRUE;
+}
+
+static gboolean
 apply_rsa_pss(Target *t, const char *value, GError **error)
 {
     return parse_bool(value, &t->conn->rsa_pss, error);
@@ -870,6 +884,17 @@ apply_start(Target *t, const char *value, GError **error)
 }
 
 static gboolean
+apply_address_family(Target *t, const char *value, GError **error)
+{
+    static const char *const choices[]
+        = { "auto", "ipv6-first", "ipv4-first", "ipv6-only", "ipv4-only", NULL };
+    guint index;
+    if (!parse_choice(value, choices, &index, error))
+        return FALSE;
+    return cg_family_pref_from_string(choices[index], &t->conn->address_family);
+}
+
+static gboolean
 apply_log_file(Target *t, const char *value, GError **error)
 {
     return set_string(&t->conn->log_file, value);
@@ -1030,6 +1055,9 @@ static const KeyDef key_defs[] = {
       apply_remote },
     { { CONN, "local-port", "port", "500", "our IKE port" }, apply_local_port },
     { { CONN, "remote-port", "port", "500", "the peer's IKE port" }, apply_remote_port },
+    { { CONN, "address-family", "auto|ipv6-first|ipv4-first|ipv6-only|ipv4-only", "auto",
+        "which of a remote host name's addresses to try, in which order" },
+      apply_address_family },
     { { CONN, "local-id", "identity", "our address", "IP, FQDN (host or @host), email or %any" },
       apply_local_id },
     { { CONN, "remote-id", "identity", "%any",
@@ -1061,6 +1089,10 @@ static const KeyDef key_defs[] = {
       apply_crl },
     { { CONN, "remote-cert", "path", "none", "the peer's certificate, pinned (no CA needed)" },
       apply_remote_cert },
+    { { CONN, "ocsp", "no, soft or hard", "no",
+        "ask the peer certificate's OCSP responder: soft accepts when it does not answer, "
+        "hard does not" },
+      apply_ocsp },
     { { CONN, "rsa-pss", "boolean", "no", "sign with RSASSA-PSS (RFC 7427)" }, apply_rsa_pss },
     { { CONN, "send-certreq", "boolean", "yes", "ask the peer for its certificate (CERTREQ)" },
       apply_send_certreq },

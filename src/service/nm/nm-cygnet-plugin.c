@@ -12,10 +12,17 @@
 
 #include "nm-cygnet-plugin.h"
 
+#include <errno.h>
 #include <glib/gi18n-lib.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include "engine/cg-family.h"
 #include "log/cg-log.h"
+#include "net/cg-net.h"
 #include "nm-cygnet-dataplane.h"
 #include "nm-cygnet-ipconfig.h"
 #include "nm-cygnet-keys.h"
@@ -53,6 +60,7 @@ struct _NmCygnetPlugin {
     gint64 attempt_started_us;
 
     GCancellable *resolving;
+    int gateway_claim; /* claim_gateway(), or -1 */
     CgEngine *engine;
     guint subscription;
     guint32 ike_id; /* the current IKE_SA (follows rekeys) */
@@ -159,6 +167,10 @@ clear_attempt(NmCygnetPlugin *self)
     g_clear_pointer(&self->pending_message, g_free);
     self->pending_reason = CG_REASON_NONE;
     self->phase = PHASE_IDLE;
+    if (self->gateway_claim >= 0) {
+        close(self->gateway_claim);
+        self->gateway_claim = -1;
+    }
 }
 
 static const char *
@@ -350,18 +362,91 @@ on_engine_event(const CgEvent *event, gpointer user_data)
     }
 }
 
-static gboolean
-start_ike(NmCygnetPlugin *self, GInetAddress *gateway, GError **error)
+/* NetworkManager runs one service process per VPN connection, and all of
+ * them use UDP 500 and 4500 (SO_REUSEPORT, cg_net_set_port_sharing): the
+ * kernel tells their datagrams apart by the gateway's address, on sockets
+ * connected to it. That works for one VPN per gateway address in a
+ * network namespace; this claim says which one. It is an abstract Unix
+ * socket named after the gateway: the name lives in the network namespace
+ * and goes away with its holder, however that ends. Returns -1 with errno
+ * EADDRINUSE when another service holds it. */
+static int
+claim_gateway(GInetAddress *gateway)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    g_autofree char *address = g_inet_address_to_string(gateway);
+    /* sun_path[0] stays NUL: the abstract namespace */
+    int n
+        = g_snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1, "cygnet/ike-gateway/%s", address);
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (gsize)n);
+    if (bind(fd, (struct sockaddr *)&sun, len) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* The engine, on 500/4500 shared with the other VPNs' services when no
+ * other one talks to this gateway, else on free ports (an initiator may
+ * use any source port, RFC 7296 2.11; the gateway then sees a NAT). */
+static CgEngine *
+new_engine(NmCygnetPlugin *self, GInetAddress *gateway, GError **error)
 {
     CgEngineOptions options;
     cg_engine_options_init(&options);
-    /* one service process per VPN connection: each binds its own free
-     * ports instead of fighting over 500/4500 (an initiator may use any
-     * source port, RFC 7296 2.11 and 2.23) */
+    options.kernel_backend = self->settings->dataplane;
+    g_autofree char *address = g_inet_address_to_string(gateway);
+
+    if (self->gateway_claim < 0)
+        self->gateway_claim = claim_gateway(gateway);
+    if (self->gateway_claim < 0) {
+        if (errno == EADDRINUSE)
+            cg_info(log_name(self),
+                    "another VPN in this network namespace uses ports %u and %u towards %s: "
+                    "this one uses free local ports",
+                    options.ike_port, options.natt_port, address);
+        else
+            cg_warn(log_name(self),
+                    "cannot claim ports %u and %u towards %s (%s): using free "
+                    "local ports",
+                    options.ike_port, options.natt_port, address, g_strerror(errno));
+        options.ike_port = 0;
+        options.natt_port = 0;
+    }
+    gboolean shared = options.ike_port != 0;
+    cg_net_set_port_sharing(shared);
+    g_autoptr(GError) shared_error = NULL;
+    CgEngine *engine = cg_engine_new(&options, shared ? &shared_error : error);
+    if (engine || !shared)
+        return engine;
+    /* another program holds 500 or 4500 without sharing it */
+    if (!g_error_matches(shared_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE)
+        && !g_error_matches(shared_error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED)) {
+        g_propagate_error(error, g_steal_pointer(&shared_error));
+        return NULL;
+    }
+    cg_warn(log_name(self), "ports %u and %u are not available (%s): using free local ports",
+            options.ike_port, options.natt_port, shared_error->message);
+    cg_net_set_port_sharing(FALSE);
+    close(self->gateway_claim);
+    self->gateway_claim = -1;
     options.ike_port = 0;
     options.natt_port = 0;
-    options.kernel_backend = self->settings->dataplane;
-    self->engine = cg_engine_new(&options, error);
+    return cg_engine_new(&options, error);
+}
+
+/* gateway: the address the ports are claimed for (the first one tried);
+ * remote: what the engine initiates to, the gateway's name or literal (a
+ * name: the engine tries its addresses in turn, key address-family). */
+static gboolean
+start_ike(NmCygnetPlugin *self, GInetAddress *gateway, const char *remote, GError **error)
+{
+    self->engine = new_engine(self, gateway, error);
     if (!self->engine)
         return FALSE;
     self->subscription = cg_engine_subscribe(self->engine, on_engine_event, self);
@@ -374,11 +459,14 @@ start_ike(NmCygnetPlugin *self, GInetAddress *gateway, GError **error)
     if (!conn || !cg_engine_load_connection(self->engine, conn, error))
         return FALSE;
     g_autofree char *address = g_inet_address_to_string(gateway);
-    cg_info(log_name(self), "connecting '%s' to %s (%s) port %u, auth %s%s", self->conn_id,
-            self->settings->gateway, address, self->settings->port, self->settings->auth,
+    cg_info(log_name(self),
+            "connecting '%s' to %s (%s) port %u from local ports %u and %u%s, auth %s%s",
+            self->conn_id, self->settings->gateway, address, self->settings->port,
+            cg_engine_get_ike_port(self->engine), cg_engine_get_natt_port(self->engine),
+            self->gateway_claim >= 0 ? " (shared with other VPNs)" : "", self->settings->auth,
             self->settings->system_cas ? ", the gateway checked against the system's CAs" : "");
     self->phase = PHASE_CONNECTING;
-    self->ike_id = cg_engine_initiate(self->engine, self->conn_name, NULL, address, error);
+    self->ike_id = cg_engine_initiate(self->engine, self->conn_name, NULL, remote, error);
     return self->ike_id != 0;
 }
 
@@ -397,9 +485,17 @@ on_resolved(GObject *source, GAsyncResult *result, gpointer user_data)
         fail_connecting(self, CG_REASON_PEER_UNREACHABLE, m);
         return;
     }
-    g_autoptr(GInetAddress) gateway = g_object_ref(addresses->data);
+    g_autoptr(GPtrArray) ordered
+        = cg_family_order(addresses, self->settings->conn->address_family);
     g_resolver_free_addresses(addresses);
-    if (!start_ike(self, gateway, &error))
+    if (ordered->len == 0) {
+        g_autofree char *m = g_strdup_printf(
+            "the gateway '%s' has no address allowed by address-family %s",
+            self->settings->gateway, cg_family_pref_to_string(self->settings->conn->address_family));
+        fail_connecting(self, CG_REASON_PEER_UNREACHABLE, m);
+        return;
+    }
+    if (!start_ike(self, ordered->pdata[0], self->settings->gateway, &error))
         fail_connecting(self, CG_REASON_LOCAL_ERROR, error->message);
 }
 
@@ -408,7 +504,7 @@ begin_resolve(NmCygnetPlugin *self, GError **error)
 {
     g_autoptr(GInetAddress) literal = g_inet_address_new_from_string(self->settings->gateway);
     if (literal)
-        return start_ike(self, literal, error);
+        return start_ike(self, literal, self->settings->gateway, error);
     self->phase = PHASE_RESOLVING;
     self->resolving = g_cancellable_new();
     g_autoptr(GResolver) resolver = g_resolver_get_default();
@@ -639,6 +735,7 @@ static void
 nm_cygnet_plugin_init(NmCygnetPlugin *self)
 {
     self->retired = g_array_new(FALSE, TRUE, sizeof(RetiredEngine));
+    self->gateway_claim = -1;
 }
 
 static void

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "crypto/cg-cert.h"
 #include "nm-cygnet-keys.h"
 
 G_DEFINE_QUARK(nm - cygnet - settings - error - quark, nm_cygnet_settings_error)
@@ -511,6 +512,49 @@ apply_dataplane(ParseState *st, const char *key, const char *value, GError **err
                      "%s is not one of auto, uesp, xfrm, log", v);
 }
 
+static gboolean
+apply_address_family(ParseState *st, const char *key, const char *value, GError **error)
+{
+    static const char *const known[]
+        = { NM_CYGNET_FAMILY_AUTO, NM_CYGNET_FAMILY_IPV6_FIRST, NM_CYGNET_FAMILY_IPV4_FIRST,
+            NM_CYGNET_FAMILY_IPV6_ONLY, NM_CYGNET_FAMILY_IPV4_ONLY };
+    CgFamilyPref pref = CG_FAMILY_AUTO;
+    gboolean found = FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS(known) && !found; i++)
+        found = strcmp(value, known[i]) == 0 && cg_family_pref_from_string(value, &pref);
+    if (!found) {
+        g_autofree char *v = echo_value(value);
+        return key_error(error, NM_CYGNET_SETTINGS_ERROR_INVALID, DATA, key,
+                         "%s is not one of auto, ipv6-first, ipv4-first, ipv6-only, ipv4-only", v);
+    }
+    /* the gateway key comes first (data_keys): a literal of the family
+     * excluded could never be reached */
+    g_autoptr(GInetAddress) literal
+        = st->s->gateway ? g_inet_address_new_from_string(st->s->gateway) : NULL;
+    if (literal
+        && ((pref == CG_FAMILY_IPV4_ONLY
+             && g_inet_address_get_family(literal) == G_SOCKET_FAMILY_IPV6)
+            || (pref == CG_FAMILY_IPV6_ONLY
+                && g_inet_address_get_family(literal) == G_SOCKET_FAMILY_IPV4)))
+        return key_error(error, NM_CYGNET_SETTINGS_ERROR_INVALID, DATA, key,
+                         "%s excludes the gateway address %s", value, st->s->gateway);
+    st->s->conn->address_family = pref;
+    return TRUE;
+}
+
+static gboolean
+apply_ocsp(ParseState *st, const char *key, const char *value, GError **error)
+{
+    CgOcspMode mode;
+    if (!cg_ocsp_mode_from_string(value, &mode)) {
+        g_autofree char *v = echo_value(value);
+        return key_error(error, NM_CYGNET_SETTINGS_ERROR_INVALID, DATA, key,
+                         "%s is not one of no, soft, hard", v);
+    }
+    st->s->conn->ocsp = mode;
+    return TRUE;
+}
+
 /* In this order: psk-flags before anything that might need it, the
  * address family choice before the selectors whose defaults follow it. */
 static const struct {
@@ -519,6 +563,7 @@ static const struct {
 } data_keys[] = {
     { NM_CYGNET_KEY_GATEWAY, apply_gateway },
     { NM_CYGNET_KEY_PORT, apply_port },
+    { NM_CYGNET_KEY_ADDRESS_FAMILY, apply_address_family },
     { NM_CYGNET_KEY_LOCAL_ID, apply_identity },
     { NM_CYGNET_KEY_REMOTE_ID, apply_identity },
     { NM_CYGNET_KEY_AUTH, apply_auth },
@@ -535,6 +580,7 @@ static const struct {
     { NM_CYGNET_KEY_USER, apply_name },
     { NM_CYGNET_KEY_CA_CERT, apply_file },
     { NM_CYGNET_KEY_CRL, apply_file },
+    { NM_CYGNET_KEY_OCSP, apply_ocsp },
     { NM_CYGNET_KEY_REMOTE_CERT, apply_file },
     { NM_CYGNET_KEY_IKE, apply_proposals },
     { NM_CYGNET_KEY_ESP, apply_proposals },
@@ -633,6 +679,10 @@ check_credentials(NmCygnetSettings *s, GError **error)
                              NM_CYGNET_SYSTEM_CA_FILE);
         g_ptr_array_add(c->cacerts, g_strdup(NM_CYGNET_SYSTEM_CA_FILE));
         s->system_cas = TRUE;
+        /* any public CA's customer would do otherwise: without a remote-id
+         * the certificate must name the gateway we were told to reach */
+        if (c->remote_id.type == 0)
+            c->remote_cert_host = g_strdup(s->gateway);
     }
     return TRUE;
 }
