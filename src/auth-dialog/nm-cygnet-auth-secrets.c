@@ -8,17 +8,65 @@
 
 #include "nm-cygnet-keys.h"
 
-/* One row per secret the keys header defines. A new auth method's secret
- * (a private-key passphrase, a PIN, an EAP password) gets its row here
- * when its keys are added to the header. */
+/* What each method needs, as the service decides: a PSK; an EAP
+ * password unless the EAP method is TLS; with a certificate (auth=cert or
+ * EAP-TLS) a PIN for a key on a token, a password for a PKCS#12 file. */
+static const char *
+data_value(GHashTable *data, const char *key, const char *fallback)
+{
+    const char *value = g_hash_table_lookup(data, key);
+    return value != NULL && value[0] != '\0' ? value : fallback;
+}
+
+static gboolean
+needs_psk(GHashTable *data)
+{
+    return strcmp(data_value(data, NM_CYGNET_KEY_AUTH, NM_CYGNET_AUTH_PSK), NM_CYGNET_AUTH_PSK)
+           == 0;
+}
+
+static gboolean
+is_eap_tls(GHashTable *data)
+{
+    return strcmp(data_value(data, NM_CYGNET_KEY_AUTH, NM_CYGNET_AUTH_PSK), NM_CYGNET_AUTH_EAP) == 0
+           && strcmp(data_value(data, NM_CYGNET_KEY_EAP_METHOD, ""), NM_CYGNET_EAP_TLS) == 0;
+}
+
+static gboolean
+needs_password(GHashTable *data)
+{
+    return strcmp(data_value(data, NM_CYGNET_KEY_AUTH, NM_CYGNET_AUTH_PSK), NM_CYGNET_AUTH_EAP) == 0
+           && !is_eap_tls(data);
+}
+
+static gboolean
+uses_certificate(GHashTable *data)
+{
+    return strcmp(data_value(data, NM_CYGNET_KEY_AUTH, NM_CYGNET_AUTH_PSK), NM_CYGNET_AUTH_CERT)
+               == 0
+           || is_eap_tls(data);
+}
+
+static gboolean
+needs_pin(GHashTable *data)
+{
+    return uses_certificate(data) && data_value(data, NM_CYGNET_KEY_PKCS11_MODULE, NULL) != NULL;
+}
+
+static gboolean
+needs_passphrase(GHashTable *data)
+{
+    return uses_certificate(data) && data_value(data, NM_CYGNET_KEY_PKCS12, NULL) != NULL;
+}
+
+/* One row per secret the keys header defines. */
 static const CgSecretDef secret_defs[] = {
-    { NM_CYGNET_SECRET_PSK, NM_CYGNET_KEY_PSK_FLAGS, NM_CYGNET_AUTH_PSK, CG_SECRET_KIND_PASSWORD,
+    { NM_CYGNET_SECRET_PSK, NM_CYGNET_KEY_PSK_FLAGS, needs_psk, CG_SECRET_KIND_PASSWORD,
       N_("Pre-shared key") },
-    { NM_CYGNET_SECRET_PASSWORD, NM_CYGNET_KEY_PASSWORD_FLAGS, NM_CYGNET_AUTH_EAP,
+    { NM_CYGNET_SECRET_PASSWORD, NM_CYGNET_KEY_PASSWORD_FLAGS, needs_password,
       CG_SECRET_KIND_PASSWORD, N_("Password") },
-    { NM_CYGNET_SECRET_PIN, NM_CYGNET_KEY_PIN_FLAGS, NM_CYGNET_AUTH_CERT, CG_SECRET_KIND_PIN,
-      N_("PIN") },
-    { NM_CYGNET_SECRET_KEY_PASSPHRASE, NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS, NM_CYGNET_AUTH_CERT,
+    { NM_CYGNET_SECRET_PIN, NM_CYGNET_KEY_PIN_FLAGS, needs_pin, CG_SECRET_KIND_PIN, N_("PIN") },
+    { NM_CYGNET_SECRET_KEY_PASSPHRASE, NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS, needs_passphrase,
       CG_SECRET_KIND_PASSPHRASE, N_("Private key passphrase") },
 };
 
@@ -58,15 +106,6 @@ cg_secret_flags_from_data(GHashTable *data, const char *flags_key)
     return (guint32)flags;
 }
 
-/* The auth method of the connection; an empty or missing value is the
- * default, PSK. */
-static const char *
-auth_method(GHashTable *data)
-{
-    const char *auth = g_hash_table_lookup(data, NM_CYGNET_KEY_AUTH);
-    return auth != NULL && auth[0] != '\0' ? auth : NM_CYGNET_AUTH_PSK;
-}
-
 static gboolean
 hints_name_a_key(const char *const *hints)
 {
@@ -81,7 +120,6 @@ GPtrArray *
 cg_auth_plan(const CgAuthInput *input, const CgAuthRequest *request, char **message)
 {
     GPtrArray *items = g_ptr_array_new_with_free_func((GDestroyNotify)cg_secret_item_free);
-    const char *auth = auth_method(input->data);
     const char *const *hints = request->hints;
     gboolean hinted_keys = hints_name_a_key(hints);
 
@@ -102,7 +140,7 @@ cg_auth_plan(const CgAuthInput *input, const CgAuthRequest *request, char **mess
         if (hinted_keys && !hinted)
             continue;
         if (!hinted_keys
-            && (strcmp(def->auth, auth) != 0 || (flags & CG_SECRET_FLAG_NOT_REQUIRED) != 0))
+            && (!def->needed(input->data) || (flags & CG_SECRET_FLAG_NOT_REQUIRED) != 0))
             continue;
 
         CgSecretItem *item = g_new0(CgSecretItem, 1);

@@ -27,7 +27,9 @@ typedef enum {
 typedef struct {
     const char *key;       /* vpn.secrets key */
     const char *flags_key; /* vpn.data key holding its NMSettingSecretFlags */
-    const char *auth;      /* the auth method that needs it */
+    /* does a connection with this vpn.data need it (as the service's
+     * nm_cygnet_settings_missing_secret decides)? */
+    gboolean (*needed)(GHashTable *data);
     CgSecretKind kind;
     const char *label; /* untranslated (N_()), shown translated */
 } CgSecretDef;

@@ -201,6 +201,51 @@ test_plan(void)
     }
 }
 
+/* which secrets each method asks for, as the service needs them */
+typedef struct {
+    const char *data;   /* DATA_KEY/DATA_VAL pairs, "key=value;..." */
+    const char *expect; /* secret keys asked, in table order, "," separated */
+} MethodCase;
+
+static const MethodCase method_cases[] = {
+    { "", "psk" },
+    { "auth=psk", "psk" },
+    { "auth=eap", "password" },
+    { "auth=eap;eap-method=mschapv2", "password" },
+    { "auth=eap;eap-method=tls;cert=/c.pem;key=/k.pem", "" },
+    { "auth=eap;eap-method=tls;pkcs12=/me.p12", "key-passphrase" },
+    { "auth=cert;cert=/c.pem;key=/k.pem", "" },
+    { "auth=cert;pkcs12=/me.p12", "key-passphrase" },
+    { "auth=cert;pkcs11-module=/lib/p11.so;cert-nickname=t:me", "pin" },
+    { "auth=cert;pkcs12=/me.p12;key-passphrase-flags=4", "" },
+};
+
+static void
+test_plan_methods(void)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(method_cases); i++) {
+        const MethodCase *mc = &method_cases[i];
+        g_test_message("case: %s", mc->data);
+        g_autoptr(GString) text = g_string_new("DATA_KEY=gateway\nDATA_VAL=gw\n\n");
+        g_auto(GStrv) pairs = g_strsplit(mc->data, ";", -1);
+        for (guint j = 0; pairs[j] && pairs[j][0]; j++) {
+            g_auto(GStrv) kv = g_strsplit(pairs[j], "=", 2);
+            g_string_append_printf(text, "DATA_KEY=%s\nDATA_VAL=%s\n\n", kv[0], kv[1]);
+        }
+        g_string_append(text, "DONE\n");
+        g_autoptr(CgAuthInput) input = parse_ok(text->str);
+        CgAuthRequest request = { .uuid = "uuid-1" };
+        g_autofree char *message = NULL;
+        g_autoptr(GPtrArray) items = cg_auth_plan(input, &request, &message);
+        g_autoptr(GString) asked = g_string_new(NULL);
+        for (guint j = 0; j < items->len; j++) {
+            const CgSecretItem *item = g_ptr_array_index(items, j);
+            g_string_append_printf(asked, "%s%s", j ? "," : "", item->def->key);
+        }
+        g_assert_cmpstr(asked->str, ==, mc->expect);
+    }
+}
+
 /* every secret of the keys header has a row, with its flags key */
 static void
 test_secret_table(void)
@@ -253,6 +298,7 @@ main(int argc, char **argv)
     g_test_add_func("/auth/parse/malformed", test_parse_malformed);
     g_test_add_func("/auth/output", test_output);
     g_test_add_func("/auth/plan", test_plan);
+    g_test_add_func("/auth/plan-methods", test_plan_methods);
     g_test_add_func("/auth/secret-table", test_secret_table);
     g_test_add_func("/auth/external-keyfile", test_external_keyfile);
     return g_test_run();
