@@ -87,6 +87,11 @@
 #define NM_CYGNET_EAP_MSCHAPV2 "mschapv2" /* user name and password */
 #define NM_CYGNET_EAP_TLS      "tls"      /* our certificate, inside EAP */
 
+/* values of NM_CYGNET_KEY_OCSP (absent = no) */
+#define NM_CYGNET_OCSP_NO   "no"   /* no OCSP check */
+#define NM_CYGNET_OCSP_SOFT "soft" /* revoked refuses; no answer is accepted */
+#define NM_CYGNET_OCSP_HARD "hard" /* only a fresh "good" answer connects */
+
 #define NM_CYGNET_VIP_IPV4 "ipv4"
 #define NM_CYGNET_VIP_IPV6 "ipv6"
 #define NM_CYGNET_VIP_BOTH "both"
