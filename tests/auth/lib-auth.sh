@@ -13,6 +13,7 @@
 
 AUTH_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$AUTH_LIB_DIR/../lib/interop.sh"
+source "$AUTH_LIB_DIR/../lib/pki.sh"
 
 # strongSwan's EAP-TLS and revocation plugins for this suite
 CG_SS_PLUGINS="$CG_SS_PLUGINS eap-tls revocation"
@@ -26,88 +27,18 @@ auth_setup() {
     require_cmd pki openssl
     interop_setup "$name" "$cygnetd" "$@"
     AUTH_PKI="$CG_TMP/pki"
-    mkdir -p "$AUTH_PKI"
+    pki_init "$AUTH_PKI" "Cygnet Interop"
     auth_ca ca "C=CH, O=Cygnet Interop, CN=Interop CA"
 }
 
-# auth_file NAME: absolute path of a PKI file.
-auth_file() {
-    echo "$AUTH_PKI/$1"
-}
-
-# pki writes TPM complaints to stderr: keep them out of the test output
-auth_pki() {
-    pki "$@" 2>>"$AUTH_PKI/pki.err"
-}
-
-# auth_key NAME TYPE SIZE: NAME.key (rsa 2048|3072|4096, ecdsa 256|384)
-auth_key() {
-    auth_pki --gen --type "$2" --size "$3" --outform pem >"$AUTH_PKI/$1.key" ||
-        fail "pki --gen $2 $3 failed"
-}
-
-# auth_ca NAME DN [ISSUER]: a root CA (or an intermediate below ISSUER).
-auth_ca() {
-    local name="$1" dn="$2" issuer="${3:-}"
-    auth_key "$name" rsa 2048
-    if [ -z "$issuer" ]; then
-        auth_pki --self --ca --lifetime 30 --in "$AUTH_PKI/$name.key" --dn "$dn" \
-            --outform pem >"$AUTH_PKI/$name.pem" || fail "pki --self for $name failed"
-    else
-        auth_pki --issue --cacert "$AUTH_PKI/$issuer.pem" --cakey "$AUTH_PKI/$issuer.key" \
-            --type priv --in "$AUTH_PKI/$name.key" --ca --lifetime 30 --dn "$dn" \
-            --outform pem >"$AUTH_PKI/$name.pem" || fail "pki --issue for CA $name failed"
-    fi
-}
-
-# auth_cert NAME TYPE SIZE ISSUER SAN... [-- EXTRA-PKI-ARGS...]
-# An end-entity certificate NAME.pem (with key NAME.key) issued by
-# ISSUER, subject "CN=<first SAN>", each SAN as subjectAltName.
-auth_cert() {
-    local name="$1" type="$2" size="$3" issuer="$4"
-    shift 4
-    local -a sans=() extra=()
-    while [ "$#" -gt 0 ]; do
-        if [ "$1" = -- ]; then
-            shift
-            extra=("$@")
-            break
-        fi
-        sans+=(--san "$1")
-        shift
-    done
-    auth_key "$name" "$type" "$size"
-    local cn="${sans[1]}"
-    [ "${#extra[@]}" -gt 0 ] || extra=(--lifetime 30)
-    auth_pki --issue --cacert "$AUTH_PKI/$issuer.pem" --cakey "$AUTH_PKI/$issuer.key" \
-        --type priv --in "$AUTH_PKI/$name.key" --dn "C=CH, O=Cygnet Interop, CN=$cn" \
-        "${sans[@]}" "${extra[@]}" --outform pem >"$AUTH_PKI/$name.pem" ||
-        fail "pki --issue for $name failed"
-}
-
-# auth_chain NAME PEM...: NAME.pem = the PEMs concatenated (certificate first).
-auth_chain() {
-    local name="$1"
-    shift
-    local f
-    : >"$AUTH_PKI/$name.pem"
-    for f in "$@"; do
-        cat "$AUTH_PKI/$f.pem" >>"$AUTH_PKI/$name.pem"
-    done
-}
-
-# auth_crl ISSUER REVOKED-CERT...: ISSUER.crl revoking the certificates.
-auth_crl() {
-    local issuer="$1" c
-    shift
-    local -a certs=()
-    for c in "$@"; do
-        certs+=(--cert "$AUTH_PKI/$c.pem")
-    done
-    auth_pki --signcrl --cacert "$AUTH_PKI/$issuer.pem" --cakey "$AUTH_PKI/$issuer.key" \
-        --lifetime 30 "${certs[@]}" --reason key-compromise --outform pem \
-        >"$AUTH_PKI/$issuer.crl" || fail "pki --signcrl failed"
-}
+# the PKI helpers of tests/lib/pki.sh under this suite's names
+auth_file() { pki_file "$@"; }
+auth_pki() { pki_tool "$@"; }
+auth_key() { pki_key "$@"; }
+auth_ca() { pki_ca "$@"; }
+auth_cert() { pki_cert "$@"; }
+auth_chain() { pki_chain "$@"; }
+auth_crl() { pki_crl "$@"; }
 
 # ss_auth_conn CONN local="k=v;k=v" remote="k=v;..." [child.K=V...] [K=V...]
 # A strongSwan connection to cygnetd with free local/remote auth rounds

@@ -13,6 +13,7 @@
 NMA_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$NMA_LIB_DIR/../nm/lib-nm.sh"
 source "$NMA_LIB_DIR/../auth/lib-softhsm.sh"
+source "$NMA_LIB_DIR/../lib/pki.sh"
 
 # strongSwan's EAP-TLS plugin for the gateway
 CG_SS_PLUGINS="$CG_SS_PLUGINS eap-tls"
@@ -27,7 +28,7 @@ nma_setup() {
     nm_setup "$name" "$@"
     require_cmd charon swanctl pki openssl
     NMA_PKI="$CG_TMP/pki"
-    mkdir -p "$NMA_PKI"
+    pki_init "$NMA_PKI" "Cygnet NM Auth"
     nma_ca ca "C=CH, O=Cygnet NM Auth, CN=NM Auth CA"
     nm_gateway_ns gw
     ns_addr_lo gw 10.72.0.1/32
@@ -35,60 +36,12 @@ nma_setup() {
     ss_pool gw vpn 10.4.0.0/28
 }
 
-# nma_file NAME: absolute path of a PKI file.
-nma_file() {
-    echo "$NMA_PKI/$1"
-}
-
-# pki writes TPM complaints to stderr: keep them out of the test output
-nma_pki() {
-    pki "$@" 2>>"$NMA_PKI/pki.err"
-}
-
-# nma_ca NAME DN: a self-signed root CA NAME.pem with key NAME.key.
-nma_ca() {
-    nma_pki --gen --type rsa --size 2048 --outform pem >"$NMA_PKI/$1.key" ||
-        fail "pki --gen for CA $1 failed"
-    nma_pki --self --ca --lifetime 30 --in "$NMA_PKI/$1.key" --dn "$2" \
-        --outform pem >"$NMA_PKI/$1.pem" || fail "pki --self for $1 failed"
-}
-
-# nma_cert NAME TYPE SIZE ISSUER SAN... [-- EXTRA-PKI-ARGS...]: an
-# end-entity certificate NAME.pem and key NAME.key, subject CN=<first SAN>.
-nma_cert() {
-    local name="$1" type="$2" size="$3" issuer="$4"
-    shift 4
-    local -a sans=() extra=()
-    while [ "$#" -gt 0 ]; do
-        if [ "$1" = -- ]; then
-            shift
-            extra=("$@")
-            break
-        fi
-        sans+=(--san "$1")
-        shift
-    done
-    [ "${#extra[@]}" -gt 0 ] || extra=(--lifetime 30)
-    nma_pki --gen --type "$type" --size "$size" --outform pem >"$NMA_PKI/$name.key" ||
-        fail "pki --gen for $name failed"
-    nma_pki --issue --cacert "$NMA_PKI/$issuer.pem" --cakey "$NMA_PKI/$issuer.key" \
-        --type priv --in "$NMA_PKI/$name.key" --dn "C=CH, O=Cygnet NM Auth, CN=${sans[1]}" \
-        "${sans[@]}" "${extra[@]}" --outform pem >"$NMA_PKI/$name.pem" ||
-        fail "pki --issue for $name failed"
-}
-
-# nma_crl ISSUER REVOKED-CERT...: ISSUER.crl revoking the certificates.
-nma_crl() {
-    local issuer="$1" c
-    shift
-    local -a certs=()
-    for c in "$@"; do
-        certs+=(--cert "$NMA_PKI/$c.pem")
-    done
-    nma_pki --signcrl --cacert "$NMA_PKI/$issuer.pem" --cakey "$NMA_PKI/$issuer.key" \
-        --lifetime 30 "${certs[@]}" --reason key-compromise --outform pem \
-        >"$NMA_PKI/$issuer.crl" || fail "pki --signcrl failed"
-}
+# the PKI helpers of tests/lib/pki.sh under this file's names
+nma_file() { pki_file "$@"; }
+nma_pki() { pki_tool "$@"; }
+nma_ca() { pki_ca "$@"; }
+nma_cert() { pki_cert "$@"; }
+nma_crl() { pki_crl "$@"; }
 
 # nma_gw_conn CONN local="k=v;k=v" remote="k=v;..." [K=V...]: a strongSwan
 # road-warrior connection on the gateway (virtual IP from the pool "vpn",
