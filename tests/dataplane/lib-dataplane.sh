@@ -104,23 +104,10 @@ dp_iperf() {
     dp_iperf_summary <<<"$json" | cut -d' ' -f1
 }
 
-# dp_counter INST NAME: the last value cygnetd logged for uesp counter NAME
-# (replay, auth, malformed, unknown-spi, policy, no-sa, too-big, expired,
-# io); 0 before any drop was logged.
-dp_counter() {
-    local line
-    line="$(grep -E 'uesp counters:' "$(cg_log "$1")" | tail -n1)"
-    if [ -z "$line" ]; then
-        echo 0
-        return
-    fi
-    sed -nE "s/.* $2=([0-9]+).*/\1/p" <<<"$line"
-}
-
+# the uesp counters and device (tests/lib/cygnet.sh)
+dp_counter() { cg_uesp_counter "$@"; }
+dp_counter_at_least() { cg_uesp_counter_at_least "$@"; }
 # dp_wait_counter INST NAME MIN TIMEOUT_S: until counter NAME >= MIN.
-dp_counter_at_least() {
-    [ "$(dp_counter "$1" "$2")" -ge "$3" ]
-}
 dp_wait_counter() {
     wait_for dp_counter_at_least "$1" "$2" "$3" "$4" 2>/dev/null || {
         grep -E 'uesp counters:' "$(cg_log "$1")" | tail -n1 >&2
@@ -128,7 +115,4 @@ dp_wait_counter() {
     }
 }
 
-# dp_tun INST: the TUN device cygnetd's uesp backend made.
-dp_tun() {
-    sed -nE 's/.*uesp: ESP in user space on ([^ ]+) .*/\1/p' "$(cg_log "$1")" | tail -n1
-}
+dp_tun() { cg_uesp_tun "$@"; }

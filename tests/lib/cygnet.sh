@@ -243,3 +243,26 @@ cg_assert_clean_log() {
     bad="$(grep -m3 -E -- "$CG_RE_BAD" "$(cg_log "$1")" || true)"
     [ -z "$bad" ] || fail "cygnetd $1 logged: $bad"
 }
+
+# cg_uesp_tun INST: the TUN device of the instance's uesp data plane.
+cg_uesp_tun() {
+    sed -nE 's/.*uesp: ESP in user space on ([^ ]+) .*/\1/p' "$(cg_log "$1")" | tail -n1
+}
+
+# cg_uesp_counter INST NAME: the last value the instance logged for uesp
+# drop counter NAME (replay, auth, malformed, unknown-spi, policy, no-sa,
+# too-big, expired, io); 0 before any drop was logged.
+cg_uesp_counter() {
+    local line
+    line="$(grep -E 'uesp counters:' "$(cg_log "$1")" | tail -n1)"
+    if [ -z "$line" ]; then
+        echo 0
+        return
+    fi
+    sed -nE "s/.* $2=([0-9]+).*/\1/p" <<<"$line"
+}
+
+# cg_uesp_counter_at_least INST NAME MIN
+cg_uesp_counter_at_least() {
+    [ "$(cg_uesp_counter "$1" "$2")" -ge "$3" ]
+}

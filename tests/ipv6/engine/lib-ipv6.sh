@@ -108,25 +108,11 @@ v6_stop_both() {
     fi
 }
 
-# v6_tun INST: the TUN device of cygnetd's uesp data plane.
-v6_tun() {
-    sed -nE 's/.*uesp: ESP in user space on ([^ ]+) .*/\1/p' "$(cg_log "$1")" | tail -n1
-}
+v6_tun() { cg_uesp_tun "$@"; }
 
-# v6_counter INST NAME: the last value cygnetd logged for uesp drop counter
-# NAME (too-big, policy, no-sa, ...); 0 before any drop was logged.
-v6_counter() {
-    local line
-    line="$(grep -E 'uesp counters:' "$(cg_log "$1")" | tail -n1)"
-    if [ -z "$line" ]; then
-        echo 0
-        return
-    fi
-    sed -nE "s/.* $2=([0-9]+).*/\1/p" <<<"$line"
-}
-v6_counter_at_least() {
-    [ "$(v6_counter "$1" "$2")" -ge "$3" ]
-}
+# the uesp counters and device (tests/lib/cygnet.sh)
+v6_counter() { cg_uesp_counter "$@"; }
+v6_counter_at_least() { cg_uesp_counter_at_least "$@"; }
 
 # v6_ss_vips INST CONN local|remote: the virtual IPs strongSwan shows on
 # the local/remote line of CONN's IKE_SAs, one a line (5.9 prints several
