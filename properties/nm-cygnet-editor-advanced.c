@@ -1,7 +1,10 @@
 /* nm-cygnet-editor-advanced.c: the Advanced dialog: every vpn.data key
  * a person rarely needs (port, proposals, traffic selectors, timers, data
- * plane, MTU, a pinned gateway certificate, a CRL). Each entry is checked as it is typed; OK stays
- * disabled while any value is invalid. */
+ * plane, MTU, the gateway's address family, a pinned gateway certificate,
+ * a CRL, OCSP). Each field is checked as it is typed, with the rules that
+ * span fields (an "-only" family against the gateway's address, OCSP
+ * against the authentication method); OK stays disabled while any value
+ * is invalid. */
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
@@ -53,22 +56,54 @@ static const Choice dataplane_choices[] = {
     { NM_CYGNET_DATAPLANE_LOG, N_("Negotiate only (tests)") },
     { NM_CYGNET_DATAPLANE_AUTO, N_("Automatic") },
 };
+static const Choice family_choices[] = {
+    { "", N_("Automatic (default)") },
+    { NM_CYGNET_FAMILY_IPV6_FIRST, N_("Prefer IPv6") },
+    { NM_CYGNET_FAMILY_IPV4_FIRST, N_("Prefer IPv4") },
+    { NM_CYGNET_FAMILY_IPV6_ONLY, N_("IPv6 only") },
+    { NM_CYGNET_FAMILY_IPV4_ONLY, N_("IPv4 only") },
+    { NM_CYGNET_FAMILY_AUTO, N_("Automatic") },
+};
+static const Choice ocsp_choices[] = {
+    { "", N_("Don't check (default)") },
+    { NM_CYGNET_OCSP_SOFT, N_("Check, allow when unreachable") },
+    { NM_CYGNET_OCSP_HARD, N_("Require a good answer") },
+    { NM_CYGNET_OCSP_NO, N_("Don't check") },
+};
+
+/* The combo boxes: the last choice of each is the explicit default,
+ * listed only when the connection names it. */
+static const struct {
+    const char *key;
+    const char *widget_id;
+    const Choice *choices;
+    gsize n_choices;
+} combos[] = {
+    { NM_CYGNET_KEY_VIRTUAL_IP, "virtual_ip_combo", vip_choices, G_N_ELEMENTS(vip_choices) },
+    { NM_CYGNET_KEY_DATAPLANE, "dataplane_combo", dataplane_choices,
+      G_N_ELEMENTS(dataplane_choices) },
+    { NM_CYGNET_KEY_ADDRESS_FAMILY, "address_family_combo", family_choices,
+      G_N_ELEMENTS(family_choices) },
+    { NM_CYGNET_KEY_OCSP, "ocsp_combo", ocsp_choices, G_N_ELEMENTS(ocsp_choices) },
+};
 
 const char *const *
 cg_advanced_keys(void)
 {
-    static const char *keys[G_N_ELEMENTS(entries) + 5];
+    static const char *keys[G_N_ELEMENTS(entries) + G_N_ELEMENTS(combos) + 3];
     if (keys[0] == NULL) {
         gsize n = 0;
         for (gsize i = 0; i < G_N_ELEMENTS(entries); i++)
             keys[n++] = entries[i].key;
-        keys[n++] = NM_CYGNET_KEY_VIRTUAL_IP;
-        keys[n++] = NM_CYGNET_KEY_DATAPLANE;
+        for (gsize i = 0; i < G_N_ELEMENTS(combos); i++)
+            keys[n++] = combos[i].key;
         keys[n++] = NM_CYGNET_KEY_ENCAP;
         keys[n++] = NM_CYGNET_KEY_MOBIKE;
     }
     return keys;
 }
+
+static void validate_all(CgAdvanced *advanced);
 
 struct CgAdvanced {
     GHashTable *values; /* not owned */
@@ -76,6 +111,8 @@ struct CgAdvanced {
     gpointer changed_data;
     GtkBuilder *builder;
     GtkWidget *dialog;
+    char *gateway; /* the main page's, for the cross-field rules */
+    char *auth;
 };
 
 static GtkWidget *
@@ -108,7 +145,32 @@ cg_advanced_free(CgAdvanced *advanced)
 #endif
     }
     g_clear_object(&advanced->builder);
+    g_free(advanced->gateway);
+    g_free(advanced->auth);
     g_free(advanced);
+}
+
+void
+cg_advanced_set_context(CgAdvanced *advanced, const char *gateway, const char *auth)
+{
+    g_free(advanced->gateway);
+    g_free(advanced->auth);
+    advanced->gateway = g_strstrip(g_strdup(gateway ? gateway : ""));
+    advanced->auth = g_strdup(auth);
+    if (advanced->dialog != NULL && gtk_widget_get_visible(advanced->dialog))
+        validate_all(advanced);
+}
+
+char *
+cg_advanced_check_context(GHashTable *values, const char *gateway, const char *auth)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *stripped = g_strstrip(g_strdup(gateway ? gateway : ""));
+    if (!cg_validate_family_gateway(g_hash_table_lookup(values, NM_CYGNET_KEY_ADDRESS_FAMILY),
+                                    stripped, &error)
+        || !cg_validate_ocsp_auth(g_hash_table_lookup(values, NM_CYGNET_KEY_OCSP), auth, &error))
+        return g_strdup_printf(_("Advanced: %s"), error->message);
+    return NULL;
 }
 
 GtkWidget *
@@ -164,12 +226,23 @@ validate_all(CgAdvanced *advanced)
         if (!ok && first_error == NULL)
             first_error = g_strdup(error->message);
     }
-    const char *combo_keys[] = { NM_CYGNET_KEY_VIRTUAL_IP, NM_CYGNET_KEY_DATAPLANE };
-    const char *combo_ids[] = { "virtual_ip_combo", "dataplane_combo" };
-    for (gsize i = 0; i < G_N_ELEMENTS(combo_keys); i++) {
+    for (gsize i = 0; i < G_N_ELEMENTS(combos); i++) {
         g_autoptr(GError) error = NULL;
-        const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(widget(advanced, combo_ids[i])));
-        if (!cg_validate_value(combo_keys[i], id, &error) && first_error == NULL)
+        GtkWidget *combo = widget(advanced, combos[i].widget_id);
+        const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(combo));
+        gboolean ok = cg_validate_value(combos[i].key, id, &error);
+        if (ok && strcmp(combos[i].key, NM_CYGNET_KEY_ADDRESS_FAMILY) == 0)
+            ok = cg_validate_family_gateway(id, advanced->gateway, &error);
+        if (ok && strcmp(combos[i].key, NM_CYGNET_KEY_OCSP) == 0)
+            ok = cg_validate_ocsp_auth(id, advanced->auth, &error);
+        if (ok) {
+            cg_remove_css_class(combo, "error");
+            gtk_widget_set_tooltip_text(combo, NULL);
+        } else {
+            cg_add_css_class(combo, "error");
+            gtk_widget_set_tooltip_text(combo, error->message);
+        }
+        if (!ok && first_error == NULL)
             first_error = g_strdup(error->message);
     }
     GtkWidget *label = widget(advanced, "advanced_error_label");
@@ -193,11 +266,9 @@ load_values(CgAdvanced *advanced)
         const char *value = g_hash_table_lookup(advanced->values, entries[i].key);
         cg_entry_set_text(widget(advanced, entries[i].widget_id), value ? value : "");
     }
-    fill_combo(widget(advanced, "virtual_ip_combo"), vip_choices, G_N_ELEMENTS(vip_choices),
-               g_hash_table_lookup(advanced->values, NM_CYGNET_KEY_VIRTUAL_IP));
-    fill_combo(widget(advanced, "dataplane_combo"), dataplane_choices,
-               G_N_ELEMENTS(dataplane_choices),
-               g_hash_table_lookup(advanced->values, NM_CYGNET_KEY_DATAPLANE));
+    for (gsize i = 0; i < G_N_ELEMENTS(combos); i++)
+        fill_combo(widget(advanced, combos[i].widget_id), combos[i].choices, combos[i].n_choices,
+                   g_hash_table_lookup(advanced->values, combos[i].key));
     const char *mobike = g_hash_table_lookup(advanced->values, NM_CYGNET_KEY_MOBIKE);
     cg_check_set(widget(advanced, "encap_check"),
                  is_true(g_hash_table_lookup(advanced->values, NM_CYGNET_KEY_ENCAP)));
@@ -231,14 +302,13 @@ store_values(CgAdvanced *advanced)
             g_hash_table_replace(advanced->values, g_strdup(entries[i].key),
                                  g_steal_pointer(&value));
     }
-    const char *combo_keys[] = { NM_CYGNET_KEY_VIRTUAL_IP, NM_CYGNET_KEY_DATAPLANE };
-    const char *combo_ids[] = { "virtual_ip_combo", "dataplane_combo" };
-    for (gsize i = 0; i < G_N_ELEMENTS(combo_keys); i++) {
-        const char *id = gtk_combo_box_get_active_id(GTK_COMBO_BOX(widget(advanced, combo_ids[i])));
+    for (gsize i = 0; i < G_N_ELEMENTS(combos); i++) {
+        const char *id
+            = gtk_combo_box_get_active_id(GTK_COMBO_BOX(widget(advanced, combos[i].widget_id)));
         if (id == NULL || id[0] == '\0')
-            g_hash_table_remove(advanced->values, combo_keys[i]);
+            g_hash_table_remove(advanced->values, combos[i].key);
         else
-            g_hash_table_replace(advanced->values, g_strdup(combo_keys[i]), g_strdup(id));
+            g_hash_table_replace(advanced->values, g_strdup(combos[i].key), g_strdup(id));
     }
     store_check(advanced, NM_CYGNET_KEY_ENCAP, "encap_check", FALSE);
     store_check(advanced, NM_CYGNET_KEY_MOBIKE, "mobike_check", TRUE);
@@ -290,10 +360,9 @@ build_dialog(CgAdvanced *advanced, GtkWindow *parent)
     for (gsize i = 0; i < G_N_ELEMENTS(entries); i++)
         g_signal_connect(widget(advanced, entries[i].widget_id), "changed",
                          G_CALLBACK(on_entry_changed), advanced);
-    g_signal_connect(widget(advanced, "virtual_ip_combo"), "changed", G_CALLBACK(on_entry_changed),
-                     advanced);
-    g_signal_connect(widget(advanced, "dataplane_combo"), "changed", G_CALLBACK(on_entry_changed),
-                     advanced);
+    for (gsize i = 0; i < G_N_ELEMENTS(combos); i++)
+        g_signal_connect(widget(advanced, combos[i].widget_id), "changed",
+                         G_CALLBACK(on_entry_changed), advanced);
     g_signal_connect(advanced->dialog, "response", G_CALLBACK(on_response), advanced);
     g_signal_connect(advanced->dialog, "destroy", G_CALLBACK(on_dialog_destroy), advanced);
 }

@@ -92,6 +92,13 @@ validate_main(NmCygnetEditor *editor)
     g_autofree char *auth_error = cg_auth_check(editor->auth);
     if (first_error == NULL)
         first_error = g_steal_pointer(&auth_error);
+    /* Advanced values that a later change here made wrong (the gateway
+     * now an address of the excluded family, PSK with OCSP) */
+    g_autofree char *context_error = cg_advanced_check_context(
+        editor->advanced_values, cg_entry_get_text(widget(editor, "gateway_entry")),
+        cg_auth_get_method(editor->auth));
+    if (first_error == NULL)
+        first_error = g_steal_pointer(&context_error);
     return first_error;
 }
 
@@ -137,6 +144,8 @@ static void
 on_advanced_clicked(GtkWidget *button, gpointer user_data)
 {
     NmCygnetEditor *editor = user_data;
+    cg_advanced_set_context(editor->advanced, cg_entry_get_text(widget(editor, "gateway_entry")),
+                            cg_auth_get_method(editor->auth));
     cg_advanced_open(editor->advanced, editor->widget);
 }
 

@@ -65,6 +65,13 @@ CgAdvanced *cg_advanced_new(GHashTable *values, GCallback changed, gpointer chan
 void cg_advanced_free(CgAdvanced *advanced);
 /* Opens the dialog over parent (may be NULL). */
 void cg_advanced_open(CgAdvanced *advanced, GtkWidget *parent);
+/* What the dialog's cross-field rules check against: the main page's
+ * gateway and authentication method (call before opening, and when they
+ * change). */
+void cg_advanced_set_context(CgAdvanced *advanced, const char *gateway, const char *auth);
+/* The same rules for the saved values: the first problem (translated) or
+ * NULL. */
+char *cg_advanced_check_context(GHashTable *values, const char *gateway, const char *auth);
 /* The dialog, once opened (tests drive it). */
 GtkWidget *cg_advanced_get_dialog(CgAdvanced *advanced);
 

@@ -10,7 +10,8 @@
  *   payload), DeadPeerDetectionRate, DisableMOBIKE, MTU,
  *   IKESecurityAssociationParameters / ChildSecurityAssociationParameters
  *   (EncryptionAlgorithm, IntegrityAlgorithm, DiffieHellmanGroup,
- *    LifeTimeInMinutes), EnablePFS.
+ *    LifeTimeInMinutes), EnablePFS, EnableCertificateRevocationCheck and
+ *   StrictRevocationCheck (ocsp soft / hard).
  *
  * With EAP or certificates, com.apple.security.root payloads are the
  * gateway's CAs (ca-cert) and the pkcs12 payload our certificate (pkcs12),
@@ -18,7 +19,8 @@
  *
  * Every other key is either known to change nothing for Cygnet (listed
  * below) or reported as unsupported. A signed profile (CMS around the
- * property list) is read without checking its signature.
+ * property list) is read without checking its signature. The writer is
+ * nm-cygnet-format-mobileconfig-write.c.
  */
 #include "config.h"
 
@@ -27,55 +29,9 @@
 
 #include "nm-cygnet-formats.h"
 #include "nm-cygnet-keys.h"
+#include "nm-cygnet-mobileconfig-names.h"
 #include "nm-cygnet-plist.h"
 #include "nm-cygnet-validate.h"
-
-#define VPN_PAYLOAD_TYPE     "com.apple.vpn.managed"
-#define PROFILE_PAYLOAD_TYPE "Configuration"
-#define ROOT_PAYLOAD_TYPE    "com.apple.security.root"
-#define PKCS12_PAYLOAD_TYPE  "com.apple.security.pkcs12"
-/* the smallest DER certificate or PKCS#12 file is bigger than this */
-#define MIN_DER_BYTES 64
-
-/* Apple's names -> Cygnet's (docs/cygnetd.md, "Proposals") */
-static const struct {
-    const char *apple;
-    const char *cygnet;
-    gboolean aead;
-} ciphers[] = {
-    { "AES-128", "aes128", FALSE },
-    { "AES-256", "aes256", FALSE },
-    { "AES-128-GCM", "aes128gcm16", TRUE },
-    { "AES-256-GCM", "aes256gcm16", TRUE },
-    { "ChaCha20Poly1305", "chacha20poly1305", TRUE },
-};
-static const struct {
-    const char *apple;
-    const char *integ;
-    const char *prf;
-} integrities[] = {
-    { "SHA2-256", "sha256", "prfsha256" },
-    { "SHA2-384", "sha384", "prfsha384" },
-    { "SHA2-512", "sha512", "prfsha512" },
-};
-static const struct {
-    gint64 group;
-    const char *cygnet;
-} dh_groups[] = {
-    { 14, "modp2048" }, { 15, "modp3072" }, { 16, "modp4096" },
-    { 19, "ecp256" },   { 20, "ecp384" },   { 31, "x25519" },
-};
-/* DeadPeerDetectionRate: how often Apple checks (Low 30 min, Medium
- * 10 min, High 1 min) */
-static const struct {
-    const char *rate;
-    const char *delay;
-} dpd_rates[] = {
-    { "None", "0" },
-    { "Low", "30m" },
-    { "Medium", "10m" },
-    { "High", "1m" },
-};
 
 /* Keys that change nothing for Cygnet, with the reason. */
 static const char *const harmless_payload_keys[] = {
@@ -326,6 +282,25 @@ read_eap(const CgPlist *ikev2, CgProfile *profile)
     }
 }
 
+/* Apple's revocation check of the gateway's certificate: best effort
+ * (an unreachable server passes) or, with StrictRevocationCheck, a "not
+ * revoked" answer required: Cygnet's ocsp soft and hard. */
+static void
+read_revocation(const CgPlist *ikev2, CgProfile *profile)
+{
+    gboolean enabled = FALSE, strict = FALSE;
+    const CgPlist *enable_node = cg_plist_get(ikev2, "EnableCertificateRevocationCheck");
+    const CgPlist *strict_node = cg_plist_get(ikev2, "StrictRevocationCheck");
+    if (enable_node && !cg_plist_get_bool(enable_node, &enabled))
+        cg_profile_unsupported(profile, _("IKEv2 %s: not 0 or 1"),
+                               "EnableCertificateRevocationCheck");
+    if (strict_node && !cg_plist_get_bool(strict_node, &strict))
+        cg_profile_unsupported(profile, _("IKEv2 %s: not 0 or 1"), "StrictRevocationCheck");
+    /* StrictRevocationCheck alone changes nothing: no check is made */
+    if (enabled)
+        cg_profile_set(profile, NM_CYGNET_KEY_OCSP, strict ? NM_CYGNET_OCSP_HARD : NM_CYGNET_OCSP_SOFT);
+}
+
 static void
 read_auth(const CgPlist *ikev2, Payloads *payloads, CgProfile *profile)
 {
@@ -358,6 +333,8 @@ read_auth(const CgPlist *ikev2, Payloads *payloads, CgProfile *profile)
             /* no secret in the file: ask for it, keep it in the keyring */
             cg_profile_set(profile, NM_CYGNET_KEY_PSK_FLAGS, "1");
         }
+        flag_must_be(ikev2, "EnableCertificateRevocationCheck", FALSE,
+                     _("certificate revocation checks with a pre-shared key"), profile);
         return;
     }
     if (strcmp(method, "Certificate") == 0) {
@@ -380,6 +357,7 @@ read_auth(const CgPlist *ikev2, Payloads *payloads, CgProfile *profile)
     }
     /* the gateway shows a certificate: the profile's CAs, or the system's */
     use_roots(payloads, profile);
+    read_revocation(ikev2, profile);
 }
 
 static void
@@ -402,6 +380,7 @@ read_ikev2(const CgPlist *ikev2, Payloads *payloads, CgProfile *profile)
         "ChildSecurityAssociationParameters",
         "EnablePFS",
         "EnableCertificateRevocationCheck",
+        "StrictRevocationCheck",
         "UseConfigurationAttributeInternalIPSubnet",
         "OnDemandEnabled",
         NULL,
@@ -448,8 +427,6 @@ read_ikev2(const CgPlist *ikev2, Payloads *payloads, CgProfile *profile)
         g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT, mtu);
         cg_profile_set(profile, NM_CYGNET_KEY_MTU, text);
     }
-    flag_must_be(ikev2, "EnableCertificateRevocationCheck", FALSE,
-                 _("certificate revocation checks"), profile);
     flag_must_be(ikev2, "UseConfigurationAttributeInternalIPSubnet", FALSE,
                  _("routes from the INTERNAL_IP4_SUBNET attribute"), profile);
     flag_must_be(ikev2, "OnDemandEnabled", FALSE, _("VPN on demand"), profile);
@@ -582,262 +559,4 @@ cg_mobileconfig_read(const char *text, gsize len, GError **error)
             cg_profile_unsupported(profile, _("the payload %s"), PKCS12_PAYLOAD_TYPE);
     }
     return g_steal_pointer(&profile);
-}
-
-/* ---- writing ---------------------------------------------------------- */
-
-static void
-xml_key_string(GString *out, int indent, const char *key, const char *value)
-{
-    g_autofree char *escaped = g_markup_escape_text(value, -1);
-    g_string_append_printf(out, "%*s<key>%s</key>\n%*s<string>%s</string>\n", indent, "", key,
-                           indent, "", escaped);
-}
-
-static void
-xml_key_int(GString *out, int indent, const char *key, gint64 value)
-{
-    g_string_append_printf(out, "%*s<key>%s</key>\n%*s<integer>%" G_GINT64_FORMAT "</integer>\n",
-                           indent, "", key, indent, "", value);
-}
-
-typedef struct {
-    const char *enc;
-    const char *integ;
-    gint64 group; /* 0: none */
-} AppleProposal;
-
-/* One Cygnet proposal -> Apple's three names; FALSE when it is a list or
- * uses what Apple has no name for. */
-static gboolean
-apple_proposal(const char *proposal, gboolean ike, AppleProposal *out)
-{
-    if (strchr(proposal, ',') != NULL)
-        return FALSE;
-    *out = (AppleProposal){ NULL, NULL, 0 };
-    gboolean aead = FALSE;
-    g_auto(GStrv) names = g_strsplit(proposal, "-", -1);
-    for (gsize i = 0; names[i]; i++) {
-        gboolean matched = FALSE;
-        for (gsize j = 0; j < G_N_ELEMENTS(ciphers) && !matched; j++) {
-            if (strcmp(ciphers[j].cygnet, names[i]) == 0 && out->enc == NULL) {
-                out->enc = ciphers[j].apple;
-                aead = ciphers[j].aead;
-                matched = TRUE;
-            }
-        }
-        for (gsize j = 0; j < G_N_ELEMENTS(integrities) && !matched; j++) {
-            if ((strcmp(integrities[j].integ, names[i]) == 0
-                 || strcmp(integrities[j].prf, names[i]) == 0)
-                && out->integ == NULL) {
-                out->integ = integrities[j].apple;
-                matched = TRUE;
-            }
-        }
-        for (gsize j = 0; j < G_N_ELEMENTS(dh_groups) && !matched; j++) {
-            if (strcmp(dh_groups[j].cygnet, names[i]) == 0 && out->group == 0) {
-                out->group = dh_groups[j].group;
-                matched = TRUE;
-            }
-        }
-        if (!matched)
-            return FALSE;
-    }
-    if (out->enc == NULL || (ike && out->group == 0))
-        return FALSE;
-    if (out->integ == NULL) {
-        if (!aead || ike)
-            return FALSE;
-        out->integ = "SHA2-256"; /* ignored by Apple for AEAD ESP */
-    }
-    return TRUE;
-}
-
-static void
-xml_sa_params(GString *out, const char *name, const AppleProposal *proposal, const char *lifetime)
-{
-    g_string_append_printf(out, "            <key>%s</key>\n            <dict>\n", name);
-    if (proposal) {
-        xml_key_string(out, 16, "EncryptionAlgorithm", proposal->enc);
-        xml_key_string(out, 16, "IntegrityAlgorithm", proposal->integ);
-        if (proposal->group)
-            xml_key_int(out, 16, "DiffieHellmanGroup", proposal->group);
-    }
-    guint64 ms = 0;
-    if (lifetime && cg_parse_duration_ms(lifetime, &ms) && ms >= 60000)
-        xml_key_int(out, 16, "LifeTimeInMinutes", (gint64)(ms / 60000));
-    g_string_append(out, "            </dict>\n");
-}
-
-/* The value of key, NULL when unset or empty. */
-static const char *
-data_value(const CgProfile *profile, const char *key)
-{
-    const char *value = g_hash_table_lookup(profile->data, key);
-    return value && value[0] ? value : NULL;
-}
-
-static char *
-cannot(GError **error, const char *key, const char *value)
-{
-    g_set_error(error, CG_IMPORT_ERROR, CG_IMPORT_ERROR_UNSUPPORTED,
-                _("Apple profiles (.mobileconfig) cannot express %s = %s"), key, value);
-    return NULL;
-}
-
-char *
-cg_mobileconfig_write(const CgProfile *profile, GError **error)
-{
-    static const char *const expressible[] = {
-        NM_CYGNET_KEY_GATEWAY,
-        NM_CYGNET_KEY_LOCAL_ID,
-        NM_CYGNET_KEY_REMOTE_ID,
-        NM_CYGNET_KEY_AUTH,
-        NM_CYGNET_KEY_PSK_FLAGS,
-        NM_CYGNET_KEY_IKE,
-        NM_CYGNET_KEY_ESP,
-        NM_CYGNET_KEY_DPD_DELAY,
-        NM_CYGNET_KEY_REKEY_TIME,
-        NM_CYGNET_KEY_CHILD_REKEY_TIME,
-        NM_CYGNET_KEY_MOBIKE,
-        NM_CYGNET_KEY_MTU,
-        NULL,
-    };
-    g_auto(GStrv) keys = cg_sorted_keys(profile->data);
-    for (gsize i = 0; keys[i]; i++) {
-        const char *value = g_hash_table_lookup(profile->data, keys[i]);
-        if (!g_strv_contains(expressible, keys[i]) && value[0] != '\0')
-            return cannot(error, keys[i], value);
-    }
-    const char *auth = data_value(profile, NM_CYGNET_KEY_AUTH);
-    if (auth && strcmp(auth, NM_CYGNET_AUTH_PSK) != 0)
-        return cannot(error, NM_CYGNET_KEY_AUTH, auth);
-    const char *gateway = data_value(profile, NM_CYGNET_KEY_GATEWAY);
-    if (gateway == NULL) {
-        g_set_error(error, CG_IMPORT_ERROR, CG_IMPORT_ERROR_INVALID, _("The gateway is required"));
-        return NULL;
-    }
-
-    AppleProposal ike = { 0 }, esp = { 0 };
-    const char *ike_text = data_value(profile, NM_CYGNET_KEY_IKE);
-    const char *esp_text = data_value(profile, NM_CYGNET_KEY_ESP);
-    gboolean have_ike = ike_text && strcmp(ike_text, "default") != 0;
-    gboolean have_esp = esp_text && strcmp(esp_text, "default") != 0;
-    if (have_ike && !apple_proposal(ike_text, TRUE, &ike))
-        return cannot(error, NM_CYGNET_KEY_IKE, ike_text);
-    if (have_esp && !apple_proposal(esp_text, FALSE, &esp))
-        return cannot(error, NM_CYGNET_KEY_ESP, esp_text);
-
-    /* Apple checks liveness at three rates only: the nearest one is
-     * written, and the file says so. */
-    g_autoptr(GString) notes = g_string_new(NULL);
-    const char *rate = NULL;
-    const char *dpd = data_value(profile, NM_CYGNET_KEY_DPD_DELAY);
-    guint64 dpd_ms = 30000;
-    if (dpd && !cg_parse_duration_ms(dpd, &dpd_ms))
-        return cannot(error, NM_CYGNET_KEY_DPD_DELAY, dpd);
-    if (dpd_ms == 0)
-        rate = "None";
-    else if (dpd_ms <= 5 * 60000)
-        rate = "High";
-    else if (dpd_ms <= 20 * 60000)
-        rate = "Medium";
-    else
-        rate = "Low";
-    for (gsize i = 0; i < G_N_ELEMENTS(dpd_rates); i++) {
-        guint64 rate_ms = 0;
-        if (strcmp(dpd_rates[i].rate, rate) == 0
-            && cg_parse_duration_ms(dpd_rates[i].delay, &rate_ms) && rate_ms != dpd_ms) {
-            g_string_append_printf(notes, "  dpd-delay %s is written as DeadPeerDetectionRate %s\n",
-                                   dpd ? dpd : "30s (default)", rate);
-            g_message("export: %s dpd-delay %s is written as DeadPeerDetectionRate %s",
-                      profile->id ? profile->id : gateway, dpd ? dpd : "30s", rate);
-        }
-    }
-
-    g_autofree char *profile_uuid = g_uuid_string_random();
-    g_autofree char *random_uuid = g_uuid_string_random();
-    g_autofree char *vpn_uuid = g_ascii_strup(profile->uuid ? profile->uuid : random_uuid, -1);
-    g_autofree char *name = g_strdup(profile->id ? profile->id : gateway);
-    GString *out = g_string_new(NULL);
-    g_string_append(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                         "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
-                         "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n");
-    if (notes->len > 0) {
-        g_string_append_printf(out, "<!-- written by NetworkManager-cygnet; approximated:\n%s-->\n",
-                               notes->str);
-    }
-    g_string_append(out, "<plist version=\"1.0\">\n<dict>\n    <key>PayloadContent</key>\n"
-                         "    <array>\n        <dict>\n");
-    xml_key_string(out, 12, "PayloadType", VPN_PAYLOAD_TYPE);
-    xml_key_int(out, 12, "PayloadVersion", 1);
-    g_autofree char *identifier = g_strdup_printf("io.cygnet.vpn.%s", vpn_uuid);
-    xml_key_string(out, 12, "PayloadIdentifier", identifier);
-    xml_key_string(out, 12, "PayloadUUID", vpn_uuid);
-    xml_key_string(out, 12, "PayloadDisplayName", name);
-    xml_key_string(out, 12, "UserDefinedName", name);
-    xml_key_string(out, 12, "VPNType", "IKEv2");
-    g_string_append(out, "            <key>IKEv2</key>\n            <dict>\n");
-    xml_key_string(out, 16, "RemoteAddress", gateway);
-    const char *value;
-    if ((value = data_value(profile, NM_CYGNET_KEY_REMOTE_ID)))
-        xml_key_string(out, 16, "RemoteIdentifier", value);
-    if ((value = data_value(profile, NM_CYGNET_KEY_LOCAL_ID)))
-        xml_key_string(out, 16, "LocalIdentifier", value);
-    xml_key_string(out, 16, "AuthenticationMethod", "SharedSecret");
-    const char *psk = g_hash_table_lookup(profile->secrets, NM_CYGNET_SECRET_PSK);
-    if (psk && psk[0]) {
-        if (g_str_has_prefix(psk, "0s")) {
-            g_string_append_printf(out,
-                                   "                <key>SharedSecret</key>\n"
-                                   "                <data>%s</data>\n",
-                                   psk + 2);
-        } else if (g_str_has_prefix(psk, "0x")) {
-            gsize hex_len = strlen(psk + 2);
-            if (hex_len % 2 != 0 || strspn(psk + 2, "0123456789abcdefABCDEF") != hex_len) {
-                g_string_free(out, TRUE);
-                return cannot(error, NM_CYGNET_SECRET_PSK, "0x...");
-            }
-            g_autofree guchar *bytes = g_malloc0(hex_len / 2 + 1);
-            for (gsize i = 0; i < hex_len / 2; i++)
-                bytes[i] = (guchar)(g_ascii_xdigit_value(psk[2 + 2 * i]) * 16
-                                    + g_ascii_xdigit_value(psk[3 + 2 * i]));
-            g_autofree char *b64 = g_base64_encode(bytes, hex_len / 2);
-            explicit_bzero(bytes, hex_len / 2);
-            g_string_append_printf(out,
-                                   "                <key>SharedSecret</key>\n"
-                                   "                <data>%s</data>\n",
-                                   b64);
-            explicit_bzero(b64, strlen(b64));
-        } else {
-            xml_key_string(out, 16, "SharedSecret", psk);
-        }
-    }
-    xml_key_int(out, 16, "ExtendedAuthEnabled", 0);
-    xml_key_string(out, 16, "DeadPeerDetectionRate", rate);
-    if ((value = data_value(profile, NM_CYGNET_KEY_MOBIKE))) {
-        gboolean on
-            = g_strv_contains((const char *const[]){ "yes", "true", "on", "1", NULL }, value);
-        xml_key_int(out, 16, "DisableMOBIKE", on ? 0 : 1);
-    }
-    if ((value = data_value(profile, NM_CYGNET_KEY_MTU)))
-        xml_key_int(out, 16, "MTU", g_ascii_strtoll(value, NULL, 10));
-    if (have_esp && esp.group)
-        xml_key_int(out, 16, "EnablePFS", 1);
-    const char *rekey = data_value(profile, NM_CYGNET_KEY_REKEY_TIME);
-    const char *child_rekey = data_value(profile, NM_CYGNET_KEY_CHILD_REKEY_TIME);
-    if (have_ike || rekey)
-        xml_sa_params(out, "IKESecurityAssociationParameters", have_ike ? &ike : NULL, rekey);
-    if (have_esp || child_rekey)
-        xml_sa_params(out, "ChildSecurityAssociationParameters", have_esp ? &esp : NULL,
-                      child_rekey);
-    g_string_append(out, "            </dict>\n        </dict>\n    </array>\n");
-    xml_key_string(out, 4, "PayloadType", PROFILE_PAYLOAD_TYPE);
-    xml_key_int(out, 4, "PayloadVersion", 1);
-    g_autofree char *profile_id = g_strdup_printf("io.cygnet.profile.%s", profile_uuid);
-    xml_key_string(out, 4, "PayloadIdentifier", profile_id);
-    xml_key_string(out, 4, "PayloadUUID", profile_uuid);
-    xml_key_string(out, 4, "PayloadDisplayName", name);
-    g_string_append(out, "</dict>\n</plist>\n");
-    return g_string_free(out, FALSE);
 }

@@ -20,6 +20,7 @@
 
 #include "nm-cygnet-formats.h"
 #include "nm-cygnet-keys.h"
+#include "nm-cygnet-validate.h"
 
 #define SSWAN_MAX_DEPTH 16
 /* the smallest DER certificate or PKCS#12 file is bigger than this */
@@ -416,6 +417,11 @@ cg_sswan_write(const CgProfile *profile, GError **error)
     g_auto(GStrv) keys = cg_sorted_keys(profile->data);
     for (gsize i = 0; keys[i]; i++) {
         const char *value = g_hash_table_lookup(profile->data, keys[i]);
+        /* a default named explicitly says what the format's silence says */
+        if ((strcmp(keys[i], NM_CYGNET_KEY_ADDRESS_FAMILY) == 0
+             && strcmp(value, NM_CYGNET_FAMILY_AUTO) == 0)
+            || (strcmp(keys[i], NM_CYGNET_KEY_OCSP) == 0 && strcmp(value, NM_CYGNET_OCSP_NO) == 0))
+            continue;
         if (!g_strv_contains(expressible, keys[i]) && value[0] != '\0') {
             g_set_error(error, CG_IMPORT_ERROR, CG_IMPORT_ERROR_UNSUPPORTED,
                         _("strongSwan profiles (.sswan) cannot express the setting “%s”"), keys[i]);

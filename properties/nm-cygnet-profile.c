@@ -109,6 +109,28 @@ cg_profile_add_file(CgProfile *profile, const char *path, const void *data, gsiz
     g_ptr_array_add(profile->files, file);
 }
 
+guint8 *
+cg_profile_file_contents(const CgProfile *profile, const char *path, gsize *len, GError **error)
+{
+    for (guint i = 0; i < profile->files->len; i++) {
+        const CgProfileFile *file = g_ptr_array_index(profile->files, i);
+        if (strcmp(file->path, path) == 0) {
+            const guint8 *data = g_bytes_get_data(file->bytes, len);
+            return g_memdup2(data, *len);
+        }
+    }
+    char *contents = NULL;
+    if (!g_file_get_contents(path, &contents, len, error))
+        return NULL;
+    if (*len > CG_PROFILE_MAX_FILE_BYTES) {
+        explicit_bzero(contents, *len);
+        g_free(contents);
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, _("%s is too big"), path);
+        return NULL;
+    }
+    return (guint8 *)contents;
+}
+
 gboolean
 cg_profile_write_files(const CgProfile *profile, GError **error)
 {

@@ -57,6 +57,13 @@ char *cg_profile_file_path(const char *name);
 const char *cg_profile_ensure_uuid(CgProfile *profile);
 /* Keeps bytes for path (written by cg_profile_write_files). */
 void cg_profile_add_file(CgProfile *profile, const char *path, const void *data, gsize len);
+/* An embedded file no bigger than this is read for an export. */
+#define CG_PROFILE_MAX_FILE_BYTES (512 * 1024)
+/* The bytes of the file at path: the ones an import has not written yet,
+ * or the file on disk. The caller wipes (it may be a PKCS#12 file) and
+ * frees them. */
+guint8 *cg_profile_file_contents(const CgProfile *profile, const char *path, gsize *len,
+                                 GError **error);
 /* Writes the embedded files (mode 0600, directory 0700). */
 gboolean cg_profile_write_files(const CgProfile *profile, GError **error);
 

@@ -352,7 +352,6 @@ cg_validate_value(const char *key, const char *value, GError **error)
         return check_choice(value, vip_choices, error);
     if (strcmp(key, NM_CYGNET_KEY_DATAPLANE) == 0)
         return check_choice(value, dataplane_choices, error);
-#ifdef NM_CYGNET_KEY_ADDRESS_FAMILY
     if (strcmp(key, NM_CYGNET_KEY_ADDRESS_FAMILY) == 0) {
         static const char *const family_choices[]
             = { NM_CYGNET_FAMILY_AUTO,       NM_CYGNET_FAMILY_IPV6_FIRST,
@@ -360,7 +359,11 @@ cg_validate_value(const char *key, const char *value, GError **error)
                 NM_CYGNET_FAMILY_IPV4_ONLY,  NULL };
         return check_choice(value, family_choices, error);
     }
-#endif
+    if (strcmp(key, NM_CYGNET_KEY_OCSP) == 0) {
+        static const char *const ocsp_choices[]
+            = { NM_CYGNET_OCSP_NO, NM_CYGNET_OCSP_SOFT, NM_CYGNET_OCSP_HARD, NULL };
+        return check_choice(value, ocsp_choices, error);
+    }
     if (strcmp(key, NM_CYGNET_KEY_LOCAL_TS) == 0 || strcmp(key, NM_CYGNET_KEY_REMOTE_TS) == 0)
         return check_ts(value, error);
     if (strcmp(key, NM_CYGNET_KEY_ENCAP) == 0 || strcmp(key, NM_CYGNET_KEY_MOBIKE) == 0)
@@ -381,6 +384,31 @@ cg_validate_value(const char *key, const char *value, GError **error)
         return check_path(value, error);
     /* the rest are durations */
     return check_duration(key, value, error);
+}
+
+gboolean
+cg_validate_family_gateway(const char *family, const char *gateway, GError **error)
+{
+    g_autoptr(GInetAddress) literal = gateway ? g_inet_address_new_from_string(gateway) : NULL;
+    if (literal == NULL || family == NULL)
+        return TRUE;
+    gboolean v6 = g_inet_address_get_family(literal) == G_SOCKET_FAMILY_IPV6;
+    if (strcmp(family, NM_CYGNET_FAMILY_IPV4_ONLY) == 0 && v6)
+        return invalid(error, _("“IPv4 only” excludes the gateway's IPv6 address %s"), gateway);
+    if (strcmp(family, NM_CYGNET_FAMILY_IPV6_ONLY) == 0 && !v6)
+        return invalid(error, _("“IPv6 only” excludes the gateway's IPv4 address %s"), gateway);
+    return TRUE;
+}
+
+gboolean
+cg_validate_ocsp_auth(const char *ocsp, const char *auth, GError **error)
+{
+    if (ocsp == NULL || ocsp[0] == '\0' || strcmp(ocsp, NM_CYGNET_OCSP_NO) == 0)
+        return TRUE;
+    if (g_strcmp0(auth, NM_CYGNET_AUTH_CERT) == 0 || g_strcmp0(auth, NM_CYGNET_AUTH_EAP) == 0)
+        return TRUE;
+    return invalid(error, _("Certificate status checks (OCSP) need a gateway certificate: "
+                            "choose certificate or EAP authentication"));
 }
 
 gboolean
@@ -454,6 +482,14 @@ cg_validate_data(GHashTable *data, GError **error)
     const char *gateway = g_hash_table_lookup(data, NM_CYGNET_KEY_GATEWAY);
     if (!cg_validate_value(NM_CYGNET_KEY_GATEWAY, gateway, error))
         return FALSE;
+    /* the service refuses a family that excludes the gateway's address */
+    g_autoptr(GError) family_error = NULL;
+    if (!cg_validate_family_gateway(g_hash_table_lookup(data, NM_CYGNET_KEY_ADDRESS_FAMILY),
+                                    gateway, &family_error)) {
+        g_set_error(error, family_error->domain, family_error->code, _("Setting “%s”: %s"),
+                    NM_CYGNET_KEY_ADDRESS_FAMILY, family_error->message);
+        return FALSE;
+    }
     /* sorted, so the first error reported does not depend on hashing */
     g_autofree gpointer *keys = g_hash_table_get_keys_as_array(data, NULL);
     g_qsort_with_data(keys, g_hash_table_size(data), sizeof(gpointer), compare_keys, NULL);

@@ -28,6 +28,14 @@ gboolean cg_validate_value(const char *key, const char *value, GError **error);
  * gateway. The message names the key. */
 gboolean cg_validate_data(GHashTable *data, GError **error);
 
+/* The cross-key rules: an "-only" address family must not exclude a
+ * gateway given as an address literal (the service refuses it too); an
+ * OCSP check needs a gateway that shows a certificate (auth cert or eap;
+ * the editor refuses it otherwise, as it would change nothing). NULL or
+ * empty values pass. */
+gboolean cg_validate_family_gateway(const char *family, const char *gateway, GError **error);
+gboolean cg_validate_ocsp_auth(const char *ocsp, const char *auth, GError **error);
+
 /* Auth methods this version accepts (the service refuses the others). */
 gboolean cg_auth_method_supported(const char *method);
 

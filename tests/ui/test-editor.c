@@ -8,6 +8,8 @@
  * with), certificates picked through libnma's NMACertChooser (files and
  * PKCS#12), a token; missing or wrong certificate files refused inline;
  * saved EAP and certificate connections opened and saved unchanged.
+ * Advanced's gateway address family and OCSP: set, saved, refused
+ * inline where they contradict the gateway or the method, shown again.
  * Screenshots go to UI_ARTIFACTS_DIR; the time to open the editor (to its
  * first frame) is printed.
  * Environment: CG_PLUGIN, CG_UI_DATA (tests/ui/data), UI_ARTIFACTS_DIR;
@@ -576,6 +578,130 @@ test_eap_road_warrior(void)
     close_editor(&opened);
 }
 
+/* Opens Advanced over the editor; returns the dialog. */
+static GtkWidget *
+open_advanced(Opened *opened)
+{
+    g_signal_emit_by_name(must_find(opened->root, "advanced_button"), "clicked");
+    iterate(50);
+    return find_advanced_dialog();
+}
+
+static void
+advanced_ok(Opened *opened, GtkWidget *dialog)
+{
+    GtkWidget *ok = gtk_dialog_get_widget_for_response(GTK_DIALOG(dialog), GTK_RESPONSE_OK);
+    g_assert_true(gtk_widget_get_sensitive(ok));
+    gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_OK);
+    iterate(20);
+}
+
+/* The gateway's address family and OCSP in Advanced: set, saved only
+ * when not the default, refused inline where they contradict the
+ * gateway's address or the authentication method, shown again when a
+ * saved connection is opened. */
+static void
+test_advanced_family_ocsp(void)
+{
+    g_autoptr(NMConnection) connection = new_connection();
+    Opened opened = { 0 };
+    open_editor(&opened, connection);
+    GtkWidget *root = opened.root;
+    set_text(root, "gateway_entry", "192.0.2.10");
+    set_text(root, "user_entry", "alice");
+    set_text(root, "password_entry", "s3cret pass");
+
+    GtkWidget *dialog = open_advanced(&opened);
+    GtkWidget *ok = gtk_dialog_get_widget_for_response(GTK_DIALOG(dialog), GTK_RESPONSE_OK);
+    GtkWidget *error_label = must_find(dialog, "advanced_error_label");
+    /* defaults: automatic, no OCSP */
+    g_assert_cmpstr(combo_id(dialog, "address_family_combo"), ==, "");
+    g_assert_cmpstr(combo_id(dialog, "ocsp_combo"), ==, "");
+    /* IPv6 only with an IPv4 gateway: refused inline */
+    set_combo(dialog, "address_family_combo", NM_CYGNET_FAMILY_IPV6_ONLY);
+    g_assert_false(gtk_widget_get_sensitive(ok));
+    g_assert_true(gtk_widget_get_visible(error_label));
+    g_assert_nonnull(strstr(gtk_label_get_text(GTK_LABEL(error_label)), "192.0.2.10"));
+    screenshot(dialog, "advanced-family-invalid");
+    set_combo(dialog, "address_family_combo", NM_CYGNET_FAMILY_IPV4_ONLY);
+    g_assert_true(gtk_widget_get_sensitive(ok));
+    g_assert_false(gtk_widget_get_visible(error_label));
+    set_combo(dialog, "ocsp_combo", "hard");
+    screenshot(dialog, "advanced-family-ocsp");
+    advanced_ok(&opened, dialog);
+    assert_saved(&opened, connection);
+    g_assert_cmpstr(data(connection, NM_CYGNET_KEY_ADDRESS_FAMILY), ==, NM_CYGNET_FAMILY_IPV4_ONLY);
+    g_assert_cmpstr(data(connection, NM_CYGNET_KEY_OCSP), ==, "hard");
+
+    /* the main page changed under them: refused there, named */
+    set_text(root, "gateway_entry", "2001:db8::10");
+    assert_refused(&opened, connection, "excludes the gateway's IPv6 address");
+    screenshot(opened.window, "editor-family-invalid");
+    set_text(root, "gateway_entry", "vpn.example.org"); /* a name: any family */
+    assert_saved(&opened, connection);
+    set_combo(root, "auth_combo", "psk");
+    set_text(root, "psk_entry", "a pre-shared key");
+    assert_refused(&opened, connection, "OCSP");
+    /* Advanced shows the same problem at the OCSP field */
+    dialog = open_advanced(&opened);
+    g_assert_false(gtk_widget_get_sensitive(ok));
+    g_assert_nonnull(strstr(gtk_label_get_text(GTK_LABEL(error_label)), "OCSP"));
+    set_combo(dialog, "ocsp_combo", "");
+    advanced_ok(&opened, dialog);
+    assert_saved(&opened, connection);
+    g_assert_null(data(connection, NM_CYGNET_KEY_OCSP));
+    set_combo(root, "auth_combo", "eap");
+    set_text(root, "password_entry", "s3cret pass");
+
+    /* soft OCSP, IPv6 preferred; then opened again as saved */
+    dialog = open_advanced(&opened);
+    set_combo(dialog, "address_family_combo", NM_CYGNET_FAMILY_IPV6_FIRST);
+    set_combo(dialog, "ocsp_combo", "soft");
+    advanced_ok(&opened, dialog);
+    assert_saved(&opened, connection);
+    g_assert_cmpstr(data(connection, NM_CYGNET_KEY_ADDRESS_FAMILY), ==,
+                    NM_CYGNET_FAMILY_IPV6_FIRST);
+    g_assert_cmpstr(data(connection, NM_CYGNET_KEY_OCSP), ==, "soft");
+    close_editor(&opened);
+
+    g_autoptr(NMConnection) saved = nm_simple_connection_new_clone(connection);
+    open_editor(&opened, saved);
+    dialog = open_advanced(&opened);
+    g_assert_cmpstr(combo_id(dialog, "address_family_combo"), ==, NM_CYGNET_FAMILY_IPV6_FIRST);
+    g_assert_cmpstr(combo_id(dialog, "ocsp_combo"), ==, "soft");
+    advanced_ok(&opened, dialog);
+    assert_saved(&opened, saved);
+    if (!nm_connection_compare(connection, saved, NM_SETTING_COMPARE_FLAG_EXACT)) {
+        nm_connection_dump(connection);
+        nm_connection_dump(saved);
+        g_error("the editor changed the address family / OCSP connection");
+    }
+    /* back to the defaults: the keys go */
+    dialog = open_advanced(&opened);
+    set_combo(dialog, "address_family_combo", "");
+    set_combo(dialog, "ocsp_combo", "");
+    advanced_ok(&opened, dialog);
+    assert_saved(&opened, saved);
+    g_assert_null(data(saved, NM_CYGNET_KEY_ADDRESS_FAMILY));
+    g_assert_null(data(saved, NM_CYGNET_KEY_OCSP));
+    close_editor(&opened);
+
+    /* the defaults named explicitly are shown and kept as they are */
+    NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(connection);
+    nm_setting_vpn_add_data_item(s_vpn, NM_CYGNET_KEY_ADDRESS_FAMILY, NM_CYGNET_FAMILY_AUTO);
+    nm_setting_vpn_add_data_item(s_vpn, NM_CYGNET_KEY_OCSP, "no");
+    g_autoptr(NMConnection) explicit_defaults = nm_simple_connection_new_clone(connection);
+    open_editor(&opened, explicit_defaults);
+    dialog = open_advanced(&opened);
+    g_assert_cmpstr(combo_id(dialog, "address_family_combo"), ==, NM_CYGNET_FAMILY_AUTO);
+    g_assert_cmpstr(combo_id(dialog, "ocsp_combo"), ==, "no");
+    advanced_ok(&opened, dialog);
+    assert_saved(&opened, explicit_defaults);
+    g_assert_true(
+        nm_connection_compare(connection, explicit_defaults, NM_SETTING_COMPARE_FLAG_EXACT));
+    close_editor(&opened);
+}
+
 static void
 test_certificate(void)
 {
@@ -877,6 +1003,7 @@ main(int argc, char **argv)
     double cold_ms = test_new_connection();
     double warm_ms = test_existing_connection();
     test_eap_road_warrior();
+    test_advanced_family_ocsp();
     test_certificate();
     test_open_saved();
     measure_open_times();

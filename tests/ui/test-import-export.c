@@ -76,6 +76,7 @@ full_connection(void)
         { NM_CYGNET_KEY_DATAPLANE, NM_CYGNET_DATAPLANE_UESP },
         { NM_CYGNET_KEY_MTU, "1400" },
         { NM_CYGNET_KEY_PSK_FLAGS, "0" },
+        { NM_CYGNET_KEY_ADDRESS_FAMILY, NM_CYGNET_FAMILY_IPV6_FIRST },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(items); i++)
         nm_setting_vpn_add_data_item(s_vpn, items[i][0], items[i][1]);
@@ -128,6 +129,11 @@ test_validate_values(void)
         { NM_CYGNET_KEY_USER, "alice smith" },
         { NM_CYGNET_KEY_CA_CERT, "/etc/ssl/certs/corp-ca.pem" },
         { NM_CYGNET_KEY_PASSWORD_FLAGS, "2" },
+        { NM_CYGNET_KEY_ADDRESS_FAMILY, NM_CYGNET_FAMILY_IPV4_ONLY },
+        { NM_CYGNET_KEY_ADDRESS_FAMILY, NM_CYGNET_FAMILY_AUTO },
+        { NM_CYGNET_KEY_OCSP, "soft" },
+        { NM_CYGNET_KEY_OCSP, "hard" },
+        { NM_CYGNET_KEY_OCSP, "no" },
     };
     static const char *const bad[][3] = {
         { NM_CYGNET_KEY_PORT, "99999", "not a number from 1 to 65535" },
@@ -145,6 +151,8 @@ test_validate_values(void)
         { NM_CYGNET_KEY_USER, "bad\tname", "characters a name cannot have" },
         { NM_CYGNET_KEY_MTU, "100", "576 to 65535" },
         { "remote-idd", "x", "Unknown setting" },
+        { NM_CYGNET_KEY_ADDRESS_FAMILY, "ipv7-only", "not one of" },
+        { NM_CYGNET_KEY_OCSP, "yes", "not one of no, soft, hard" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(good); i++) {
         g_autoptr(GError) error = NULL;
@@ -157,6 +165,29 @@ test_validate_values(void)
         if (strstr(error->message, bad[i][2]) == NULL)
             g_error("%s = %s: '%s' lacks '%s'", bad[i][0], bad[i][1], error->message, bad[i][2]);
     }
+
+    /* the rules across keys */
+    g_autoptr(GError) error = NULL;
+    g_assert_true(cg_validate_family_gateway(NM_CYGNET_FAMILY_IPV4_ONLY, "vpn.example.org", NULL));
+    g_assert_true(cg_validate_family_gateway(NM_CYGNET_FAMILY_IPV6_FIRST, "192.0.2.1", NULL));
+    g_assert_true(cg_validate_family_gateway(NM_CYGNET_FAMILY_IPV6_ONLY, "2001:db8::1", NULL));
+    g_assert_false(cg_validate_family_gateway(NM_CYGNET_FAMILY_IPV6_ONLY, "192.0.2.1", &error));
+    g_assert_nonnull(strstr(error->message, "192.0.2.1"));
+    g_clear_error(&error);
+    g_assert_false(cg_validate_family_gateway(NM_CYGNET_FAMILY_IPV4_ONLY, "2001:db8::1", &error));
+    g_clear_error(&error);
+    g_assert_true(cg_validate_ocsp_auth("hard", NM_CYGNET_AUTH_EAP, NULL));
+    g_assert_true(cg_validate_ocsp_auth("soft", NM_CYGNET_AUTH_CERT, NULL));
+    g_assert_true(cg_validate_ocsp_auth("no", NM_CYGNET_AUTH_PSK, NULL));
+    g_assert_false(cg_validate_ocsp_auth("soft", NM_CYGNET_AUTH_PSK, &error));
+    g_assert_nonnull(strstr(error->message, "OCSP"));
+    g_clear_error(&error);
+    /* an import is refused the same way as the service refuses it */
+    g_autoptr(GHashTable) data = g_hash_table_new(g_str_hash, g_str_equal);
+    g_hash_table_insert(data, NM_CYGNET_KEY_GATEWAY, "2001:db8::7");
+    g_hash_table_insert(data, NM_CYGNET_KEY_ADDRESS_FAMILY, NM_CYGNET_FAMILY_IPV4_ONLY);
+    g_assert_false(cg_validate_data(data, &error));
+    g_assert_nonnull(strstr(error->message, "address-family"));
 }
 
 /* the algorithm names agree with docs/cygnetd.md's table */
@@ -318,12 +349,7 @@ test_mobileconfig_eap_cert(void)
     assert_embedded_file(cert, NM_CYGNET_KEY_CA_CERT,
                          "5d6e7f80-91a2-4b3c-8d4e-5f60718293a4-ca.pem");
 
-    /* Apple profiles are written for PSK connections only: refused */
-    g_autofree char *out = tmp_path("eap-again.mobileconfig");
     g_autoptr(GError) error = NULL;
-    g_assert_false(cg_export_file(out, eap, &error));
-    g_assert_error(error, CG_IMPORT_ERROR, CG_IMPORT_ERROR_UNSUPPORTED);
-    g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
 
     /* a root payload a PSK VPN does not use is reported, not dropped */
     g_autofree char *text = NULL;
@@ -338,6 +364,136 @@ test_mobileconfig_eap_cert(void)
     const char *const fragments[]
         = { "the payload com.apple.security.root", "IKEv2 AuthNam", NULL };
     expect_import_error(psk_path, CG_IMPORT_ERROR_UNSUPPORTED, fragments);
+}
+
+/* the exported file's text */
+static char *
+export_text(NMConnection *connection, const char *name)
+{
+    g_autofree char *path = tmp_path(name);
+    g_autoptr(GError) error = NULL;
+    if (!cg_export_file(path, connection, &error))
+        g_error("export to %s: %s", name, error->message);
+    char *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    return text;
+}
+
+static void assert_round_trip(NMConnection *connection, const char *name);
+
+static void
+expect_export_refused(NMConnection *connection, const char *name, const char *fragment)
+{
+    g_autofree char *path = tmp_path(name);
+    g_autoptr(GError) error = NULL;
+    g_assert_false(cg_export_file(path, connection, &error));
+    g_assert_error(error, CG_IMPORT_ERROR, CG_IMPORT_ERROR_UNSUPPORTED);
+    if (strstr(error->message, fragment) == NULL)
+        g_error("%s: error '%s' lacks '%s'", name, error->message, fragment);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+}
+
+static void
+set_data(NMConnection *connection, const char *key, const char *value)
+{
+    NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(connection);
+    if (value)
+        nm_setting_vpn_add_data_item(s_vpn, key, value);
+    else
+        nm_setting_vpn_remove_data_item(s_vpn, key);
+}
+
+/* EAP and certificate connections written as Apple profiles: the IKEv2
+ * payload, the CA as root payloads, our PKCS#12 as a pkcs12 payload;
+ * imported again unchanged. */
+static void
+test_mobileconfig_export_eap_cert(void)
+{
+    g_autoptr(NMConnection) eap = import_ok("eap.mobileconfig");
+    g_autofree char *eap_text = export_text(eap, "eap-export.mobileconfig");
+    g_assert_nonnull(strstr(eap_text, "<string>None</string>"));
+    g_assert_nonnull(strstr(eap_text, "<key>AuthName</key>"));
+    g_assert_nonnull(strstr(eap_text, "<key>AuthPassword</key>"));
+    g_assert_nonnull(strstr(eap_text, "com.apple.security.root"));
+    g_assert_null(strstr(eap_text, "DeadPeerDetectionRate")); /* unset stays unset */
+    assert_round_trip(eap, "eap-again.mobileconfig");
+
+    /* the password not known (nmcli exports without secrets): not written,
+     * the import keeps it in the keyring as before */
+    g_autoptr(NMConnection) no_password = nm_simple_connection_new_clone(eap);
+    nm_setting_vpn_remove_secret(nm_connection_get_setting_vpn(no_password),
+                                 NM_CYGNET_SECRET_PASSWORD);
+    set_data(no_password, NM_CYGNET_KEY_PASSWORD_FLAGS, "1");
+    g_autofree char *no_password_text = export_text(no_password, "eap-nopw.mobileconfig");
+    g_assert_null(strstr(no_password_text, "AuthPassword"));
+    assert_round_trip(no_password, "eap-nopw-again.mobileconfig");
+
+    /* OCSP: Apple's revocation check, strict for hard */
+    set_data(eap, NM_CYGNET_KEY_OCSP, "hard");
+    g_autofree char *hard_text = export_text(eap, "eap-hard.mobileconfig");
+    g_assert_nonnull(strstr(hard_text, "<key>StrictRevocationCheck</key>"));
+    assert_round_trip(eap, "eap-hard-again.mobileconfig");
+    set_data(eap, NM_CYGNET_KEY_OCSP, "soft");
+    g_autofree char *soft_text = export_text(eap, "eap-soft.mobileconfig");
+    g_assert_nonnull(strstr(soft_text, "<key>EnableCertificateRevocationCheck</key>"));
+    g_assert_null(strstr(soft_text, "StrictRevocationCheck"));
+    assert_round_trip(eap, "eap-soft-again.mobileconfig");
+    assert_round_trip(eap, "eap-soft-again.cygnet");
+
+    /* what Apple cannot say is refused naming it */
+    set_data(eap, NM_CYGNET_KEY_ADDRESS_FAMILY, NM_CYGNET_FAMILY_IPV4_FIRST);
+    expect_export_refused(eap, "eap-family.mobileconfig", "address-family = ipv4-first");
+    expect_export_refused(eap, "eap-family.sswan", "“address-family”");
+    assert_round_trip(eap, "eap-family.cygnet");
+    set_data(eap, NM_CYGNET_KEY_ADDRESS_FAMILY, NM_CYGNET_FAMILY_AUTO);
+    assert_round_trip(eap, "eap-family-auto.cygnet");
+    g_autofree char *auto_text = export_text(eap, "eap-family-auto.mobileconfig");
+    g_assert_null(strstr(auto_text, "family"));
+    set_data(eap, NM_CYGNET_KEY_ADDRESS_FAMILY, NULL);
+    set_data(eap, NM_CYGNET_KEY_EAP_METHOD, NM_CYGNET_EAP_TLS);
+    expect_export_refused(eap, "eap-tls.mobileconfig", "eap-method = tls");
+
+    g_autoptr(NMConnection) cert = import_ok("cert.mobileconfig");
+    g_autofree char *cert_text = export_text(cert, "cert-export.mobileconfig");
+    g_assert_nonnull(strstr(cert_text, "<string>Certificate</string>"));
+    g_assert_nonnull(strstr(cert_text, "com.apple.security.pkcs12"));
+    g_assert_nonnull(strstr(cert_text, "<string>p12-secret</string>"));
+    g_assert_nonnull(strstr(cert_text, "<key>PayloadCertificateUUID</key>"));
+    /* the PKCS#12 file comes back byte for byte (the import rewrites it) */
+    g_autofree char *p12_before = NULL, *p12_after = NULL;
+    gsize before_len = 0, after_len = 0;
+    const char *p12_path
+        = nm_setting_vpn_get_data_item(nm_connection_get_setting_vpn(cert), NM_CYGNET_KEY_PKCS12);
+    g_assert_true(g_file_get_contents(p12_path, &p12_before, &before_len, NULL));
+    assert_round_trip(cert, "cert-again.mobileconfig");
+    g_assert_true(g_file_get_contents(p12_path, &p12_after, &after_len, NULL));
+    g_assert_cmpmem(p12_before, before_len, p12_after, after_len);
+
+    /* a PKCS#12 password not known: not written; ocsp hard kept */
+    nm_setting_vpn_remove_secret(nm_connection_get_setting_vpn(cert),
+                                 NM_CYGNET_SECRET_KEY_PASSPHRASE);
+    set_data(cert, NM_CYGNET_KEY_KEY_PASSPHRASE_FLAGS, "1");
+    set_data(cert, NM_CYGNET_KEY_OCSP, "hard");
+    g_autofree char *nopw_text = export_text(cert, "cert-nopw.mobileconfig");
+    g_assert_null(strstr(nopw_text, "p12-secret"));
+    g_assert_null(strstr(nopw_text, "<key>Password</key>"));
+    assert_round_trip(cert, "cert-nopw-again.mobileconfig");
+
+    /* our certificate in separate files or on a token: refused */
+    g_autofree char *client_pem = data_path("client.pem");
+    g_autofree char *client_key = data_path("client.key");
+    set_data(cert, NM_CYGNET_KEY_PKCS12, NULL);
+    set_data(cert, NM_CYGNET_KEY_CERT, client_pem);
+    set_data(cert, NM_CYGNET_KEY_KEY, client_key);
+    expect_export_refused(cert, "cert-pem.mobileconfig", "cert = ");
+    set_data(cert, NM_CYGNET_KEY_CERT, NULL);
+    set_data(cert, NM_CYGNET_KEY_KEY, NULL);
+    expect_export_refused(cert, "cert-none.mobileconfig", "PKCS#12");
+
+    /* a PSK connection with OCSP: nothing to check, refused */
+    g_autoptr(NMConnection) psk = import_ok("psk.mobileconfig");
+    set_data(psk, NM_CYGNET_KEY_OCSP, "soft");
+    expect_export_refused(psk, "psk-ocsp.mobileconfig", "ocsp = soft");
 }
 
 static void
@@ -635,6 +791,7 @@ main(int argc, char **argv)
     g_test_add_func("/ie/mobileconfig/signed", test_mobileconfig_signed);
     g_test_add_func("/ie/mobileconfig/unsupported", test_mobileconfig_unsupported);
     g_test_add_func("/ie/mobileconfig/eap-cert", test_mobileconfig_eap_cert);
+    g_test_add_func("/ie/mobileconfig/export-eap-cert", test_mobileconfig_export_eap_cert);
     g_test_add_func("/ie/sswan", test_sswan);
     g_test_add_func("/ie/sswan/eap", test_sswan_eap);
     g_test_add_func("/ie/sswan/cert", test_sswan_cert);
