@@ -10,6 +10,7 @@ PACKAGES="
   strongswan-charon strongswan-swanctl strongswan-pki libcharon-extra-plugins libcharon-extauth-plugins
   libstrongswan-standard-plugins libstrongswan-extra-plugins
   iproute2 nftables iputils-ping iperf3 procps psmisc util-linux dbus python3
+  dnsmasq-base bind9-dnsutils
   softhsm2 opensc openssl
   libgtk-3-dev libgtk-4-dev libgtk-4-bin libnma-dev libnma-gtk4-dev gnome-keyring libsecret-tools
   xvfb xauth x11-utils xdotool dbus-x11 appstream gettext imagemagick fonts-dejavu-core

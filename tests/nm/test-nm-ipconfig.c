@@ -231,6 +231,43 @@ test_ipv6(void)
     nm_cygnet_ip_config_clear(&config);
 }
 
+/* The gateway's DNS domains (RFC 8598) become the VPN's domains in both
+ * families, once each: NetworkManager's dnsmasq and systemd-resolved
+ * plugins route those names, and only those, to the VPN's servers. */
+static void
+test_dns_domains(void)
+{
+    g_autoptr(CgIkeSnapshot) ike
+        = snapshot(strings("10.3.0.1", "fd00:3::1", NULL), strings("10.72.0.53", NULL),
+                   strings("10.72.0.0/16", "fd00:72::/48", NULL));
+    ike->dns_domains = strings("corp.test", "corp.test", "eng.corp.test", NULL);
+    NmCygnetIpOptions options = { 0 };
+    NmCygnetIpConfig config;
+    g_assert_true(nm_cygnet_ip_config_build(ike, &options, &config, NULL));
+    const char *keys[] = { NM_VPN_PLUGIN_IP4_CONFIG_DOMAINS, NM_VPN_PLUGIN_IP6_CONFIG_DOMAINS };
+    GVariant *dicts[] = { config.ip4, config.ip6 };
+    for (guint i = 0; i < 2; i++) {
+        g_assert_nonnull(dicts[i]);
+        g_autoptr(GVariant) domains
+            = g_variant_lookup_value(dicts[i], keys[i], G_VARIANT_TYPE_STRING_ARRAY);
+        g_assert_nonnull(domains);
+        g_autofree const char **list = g_variant_get_strv(domains, NULL);
+        g_assert_cmpuint(g_strv_length((char **)list), ==, 2);
+        g_assert_cmpstr(list[0], ==, "corp.test");
+        g_assert_cmpstr(list[1], ==, "eng.corp.test");
+    }
+    nm_cygnet_ip_config_clear(&config);
+
+    /* none received: no domains key at all */
+    g_autoptr(CgIkeSnapshot) plain
+        = snapshot(strings("10.3.0.1", NULL), NULL, strings("10.72.0.0/16", NULL));
+    g_assert_true(nm_cygnet_ip_config_build(plain, &options, &config, NULL));
+    g_autoptr(GVariant) none
+        = g_variant_lookup_value(config.ip4, NM_VPN_PLUGIN_IP4_CONFIG_DOMAINS, NULL);
+    g_assert_null(none);
+    nm_cygnet_ip_config_clear(&config);
+}
+
 /* No virtual IP: the tunnel carries our own address. */
 static void
 test_no_virtual_ip(void)
@@ -297,6 +334,7 @@ main(int argc, char **argv)
     g_test_add_func("/nm/ipconfig/split-tunnel", test_split_tunnel);
     g_test_add_func("/nm/ipconfig/full-tunnel", test_full_tunnel);
     g_test_add_func("/nm/ipconfig/ipv6", test_ipv6);
+    g_test_add_func("/nm/ipconfig/dns-domains", test_dns_domains);
     g_test_add_func("/nm/ipconfig/no-virtual-ip", test_no_virtual_ip);
     g_test_add_func("/nm/ipconfig/nothing-to-configure", test_nothing_to_configure);
     g_test_add_func("/nm/ipconfig/ranges", test_ranges);

@@ -21,6 +21,8 @@ G_DEFINE_QUARK(nm - cygnet - ip - config - error - quark, nm_cygnet_ip_config_er
 
 /* Bounds what a gateway's selectors can make us install. */
 #define MAX_ROUTES_PER_FAMILY 256
+/* Bounds the DNS domains a gateway can make NetworkManager route. */
+#define MAX_DNS_DOMAINS 32
 
 typedef struct {
     int family;
@@ -29,6 +31,7 @@ typedef struct {
     GPtrArray *routes;    /* "net/len" */
     gboolean full_tunnel; /* a selector covers the whole address space */
     GPtrArray *dns;       /* GInetAddress* */
+    GPtrArray *domains;   /* char*, owned by the snapshot */
 } FamilyConfig;
 
 static void
@@ -37,6 +40,7 @@ family_config_clear(FamilyConfig *f)
     g_clear_object(&f->address);
     g_clear_pointer(&f->routes, g_ptr_array_unref);
     g_clear_pointer(&f->dns, g_ptr_array_unref);
+    g_clear_pointer(&f->domains, g_ptr_array_unref);
 }
 
 void
@@ -121,10 +125,10 @@ family_of(GInetAddress *a)
 }
 
 static gboolean
-route_known(GPtrArray *routes, const char *cidr)
+string_known(GPtrArray *strings, const char *wanted)
 {
-    for (guint i = 0; i < routes->len; i++)
-        if (strcmp(routes->pdata[i], cidr) == 0)
+    for (guint i = 0; i < strings->len; i++)
+        if (strcmp(strings->pdata[i], wanted) == 0)
             return TRUE;
     return FALSE;
 }
@@ -150,7 +154,7 @@ collect_routes(const CgIkeSnapshot *ike, FamilyConfig *f)
                     f->full_tunnel = TRUE;
                     continue;
                 }
-                if (f->routes->len < MAX_ROUTES_PER_FAMILY && !route_known(f->routes, cidr))
+                if (f->routes->len < MAX_ROUTES_PER_FAMILY && !string_known(f->routes, cidr))
                     g_ptr_array_add(f->routes, g_strdup(cidr));
             }
         }
@@ -183,6 +187,18 @@ collect_family(const CgIkeSnapshot *ike, int family, FamilyConfig *f)
             g_ptr_array_add(f->dns, g_steal_pointer(&dns));
         g_clear_object(&dns);
     }
+    /* RFC 8598 4: INTERNAL_DNS_DOMAIN names the domains the gateway's DNS
+     * servers resolve. NetworkManager sends queries for them (and only
+     * them, on a split tunnel) to this connection's servers: split DNS
+     * with its dnsmasq or systemd-resolved plugins. They carry no address
+     * family, so each family's config names them with its own servers. */
+    f->domains = g_ptr_array_new();
+    for (guint i = 0; ike->dns_domains && i < ike->dns_domains->len; i++) {
+        const char *domain = ike->dns_domains->pdata[i];
+        if (f->domains->len < MAX_DNS_DOMAINS && domain && *domain
+            && !string_known(f->domains, domain))
+            g_ptr_array_add(f->domains, (gpointer)domain);
+    }
 }
 
 /* ---- encoding ---------------------------------------------------------------- */
@@ -199,6 +215,13 @@ static GVariant *
 ip6_as_bytes(GInetAddress *a)
 {
     return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, g_inet_address_to_bytes(a), 16, 1);
+}
+
+/* NetworkManager's "domains" (as): the search domains of a VPN config */
+static GVariant *
+domains_as_strv(const FamilyConfig *f)
+{
+    return g_variant_new_strv((const char *const *)f->domains->pdata, f->domains->len);
 }
 
 static void
@@ -226,6 +249,8 @@ build_ip4(const FamilyConfig *f, gboolean never_default)
         g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_IP4_CONFIG_DNS,
                               g_variant_builder_end(&dns));
     }
+    if (f->domains->len)
+        g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_IP4_CONFIG_DOMAINS, domains_as_strv(f));
     if (f->routes->len) {
         GVariantBuilder routes;
         g_variant_builder_init(&routes, G_VARIANT_TYPE("aau"));
@@ -262,6 +287,8 @@ build_ip6(const FamilyConfig *f, gboolean never_default)
         g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_IP6_CONFIG_DNS,
                               g_variant_builder_end(&dns));
     }
+    if (f->domains->len)
+        g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_IP6_CONFIG_DOMAINS, domains_as_strv(f));
     if (f->routes->len) {
         GVariantBuilder routes;
         g_variant_builder_init(&routes, G_VARIANT_TYPE("a(ayuayu)"));

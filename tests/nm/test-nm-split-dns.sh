@@ -1,0 +1,299 @@
+#!/bin/bash
+# Split DNS through a real NetworkManager with its dnsmasq plugin
+# ([main] dns=dnsmasq, tests/nm/lib-nm.sh NM_DNS_MODE):
+#  - the gateway (cygnetd) pushes a DNS server (INTERNAL_IP4_DNS) inside
+#    its protected network and a DNS domain (INTERNAL_DNS_DOMAIN, RFC 8598);
+#  - DNS servers of our own (dnsmasq, by PID): a corporate one on the
+#    gateway's inner address, answering only queries that came through the
+#    tunnel, and a public one on the base network, the base connection's
+#    DNS; both answer corp.test and public.test names, differently, so a
+#    query sent to the wrong one is seen;
+#  - split tunnel: with the VPN up, NetworkManager's dnsmasq on 127.0.0.1
+#    sends corp.test to the corporate server (through the tunnel) and
+#    everything else to the public one; NetworkManager's DnsManager and
+#    dnsmasq itself show the corp.test -> corporate server rule; after
+#    down, corp.test goes to the public server again;
+#  - full tunnel (the VPN takes the default route): every query goes to the
+#    VPN's DNS server;
+#  - a strongSwan gateway (on a second base device) whose pool sends the
+#    domain as attribute 25 and has its own corporate server: the same
+#    split.
+# Usage: test-nm-split-dns.sh SERVICE NAME-FILE POLICY CYGNETD
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib-nm.sh"
+export NM_DNS_MODE=dnsmasq
+nm_setup nm-split-dns "$@"
+# dnsmasq: dnsmasq-base; dig: bind9-dnsutils
+require_cmd dnsmasq dig nft busctl python3 charon swanctl
+
+PSK="nm-split-dns-psk-$$-$RANDOM"
+VIP_POOL=10.3.0.0/28
+INNER_NET=10.72.0.0/16
+CORP_DNS=10.72.0.53 # on the gateway, inside the protected network
+PUB_DNS=10.80.0.53  # on the base network
+DOMAIN=corp.test
+# answers: which server answered says where a query went
+CORP_HOST=10.72.1.10     # corp.test names at the corporate server
+CORP_LEAK=192.0.2.66     # corp.test names at the public server
+PUB_HOST=192.0.2.80      # public.test names at the public server
+PUB_AT_CORP=10.72.9.9    # public.test names at the corporate server
+
+# --- the gateway: cygnetd with a pool, the corporate DNS server and its
+# domain, one protected network (split) and, for the full-tunnel case, a
+# second connection whose selector is the whole IPv4 space --------------
+nm_gateway_ns gw
+ns_addr_lo gw 10.72.0.1/32 "$CORP_DNS/32"
+ip -n "$(ns_name gw)" addr add "$PUB_DNS/24" dev eth0
+export CG_DATAPLANE="${CG_DATAPLANE:-auto}"
+cg_pool gw vpn "$VIP_POOL"
+cg_conn gw split local="$GW_ADDR" remote=%any local-id=gw.test remote-id=client.test \
+    auth=psk pools=vpn dns="$CORP_DNS" dns-domains="$DOMAIN" \
+    local-ts="$INNER_NET" remote-ts=dynamic
+cg_conn gw full local="$GW_ADDR" remote=%any local-id=gw.test remote-id=full.client.test \
+    auth=psk pools=vpn dns="$CORP_DNS" dns-domains="$DOMAIN" \
+    local-ts=0.0.0.0/0 remote-ts=dynamic
+cg_psk gw main "$PSK" gw.test client.test full.client.test
+cg_start gw gw
+
+# The corporate server is reachable only through the tunnel: the gateway
+# drops DNS to it from anything but the virtual IPs (the base network
+# could otherwise reach the gateway's address directly).
+ns_exec gw nft -f - <<EOF || fail "nft rules in the gateway"
+table ip cgdns {
+    chain input {
+        type filter hook input priority filter; policy accept;
+        ip daddr $CORP_DNS ip saddr != $VIP_POOL drop
+    }
+}
+EOF
+
+# dns_server NS NAME ADDR ANSWERS...: a dnsmasq in namespace NS answering
+# only from its --address rules (no upstream, no hosts file), logging every
+# query.
+dns_server() {
+    local ns="$1" name="$2" addr="$3"
+    shift 3
+    ns_spawn "$ns" "$CG_TMP/dns-$name.log" dnsmasq --keep-in-foreground --conf-file=/dev/null \
+        --no-resolv --no-hosts --no-poll --bind-interfaces --listen-address="$addr" \
+        --pid-file= --user=nobody --log-queries --log-facility=- --local-ttl=0 "$@"
+    wait_for_log "$CG_TMP/dns-$name.log" 'started, version' 10 >/dev/null ||
+        fail "the $name DNS server did not start"
+}
+dns_server gw corp "$CORP_DNS" --address="/$DOMAIN/$CORP_HOST" --address="/public.test/$PUB_AT_CORP"
+dns_server gw public "$PUB_DNS" --address="/$DOMAIN/$CORP_LEAK" --address="/public.test/$PUB_HOST"
+
+# --- a strongSwan gateway behind a second base device (cgnm1, no default
+# route): its pool sends the same DNS server address and domain (custom
+# attribute 25, INTERNAL_DNS_DOMAIN), its own corporate server answers
+# corp.test differently again -----------------------------------------------
+SS_GW=10.81.0.1
+SS_CLIENT=10.81.0.2
+SS_POOL=10.4.0.0/28
+SS_CORP_HOST=10.72.2.20
+nm_gateway_ns gw2 "$SS_GW" "$SS_CLIENT" cgnm1
+ns_addr_lo gw2 10.72.0.1/32 "$CORP_DNS/32"
+ss_start gw2 gw2
+ss_pool gw2 vpn "$SS_POOL" dns="$CORP_DNS" 25="$DOMAIN"
+ss_conn gw2 rw local_addrs="$SS_GW" pools=vpn local_id=gw.test remote_id=client.test
+ss_child gw2 rw rw local_ts="$INNER_NET" remote_ts=dynamic
+ss_psk gw2 rw "$PSK" gw.test client.test
+ss_load gw2
+ns_exec gw2 nft -f - <<EOF || fail "nft rules in the strongSwan gateway"
+table ip cgdns {
+    chain input {
+        type filter hook input priority filter; policy accept;
+        ip daddr $CORP_DNS ip saddr != $SS_POOL drop
+    }
+}
+EOF
+dns_server gw2 sscorp "$CORP_DNS" --address="/$DOMAIN/$SS_CORP_HOST" \
+    --address="/public.test/$PUB_AT_CORP"
+
+# NetworkManager's dnsmasq (it reads /etc/NetworkManager/dnsmasq.d, ours):
+# log its servers and where it forwards each query to a file we can read
+# (there is no syslog here)
+mkdir -p "$NM_DIR/etc-nm/dnsmasq.d"
+cat >"$NM_DIR/etc-nm/dnsmasq.d/cg-test-log.conf" <<EOF
+log-queries
+log-facility=$NM_DIR/nm-dnsmasq.log
+EOF
+
+nm_start
+# the base connection's DNS: the public server
+nm_cli connection modify base ipv4.dns "$PUB_DNS" ipv4.ignore-auto-dns yes >/dev/null ||
+    fail "cannot set the base connection's DNS"
+nm_cli --wait 20 connection up base >/dev/null || fail "the base connection did not come back up"
+
+nm_dnsmasq_log() {
+    cat "$NM_DIR/nm-dnsmasq.log" 2>/dev/null
+}
+
+# lookup NAME: the A record NetworkManager's dnsmasq (127.0.0.1 in
+# NetworkManager's namespace, its resolv.conf's only nameserver) returns.
+lookup() {
+    nm_exec dig @127.0.0.1 +short +time=2 +tries=3 A "$1" 2>&1 | tail -n1
+}
+
+# queried NAME SERVER: the server (corp/public) logged a query for NAME.
+queried() {
+    grep -qE "query\[A\] $(re_escape "$1") from" "$CG_TMP/dns-$2.log"
+}
+
+# dnsmasq_servers: the servers NetworkManager last gave its dnsmasq (the
+# lines dnsmasq logged after its last "setting upstream servers").
+dnsmasq_servers() {
+    nm_dnsmasq_log | awk '/setting upstream servers from DBus/ { n = 0; delete s; next }
+        /using nameserver/ { sub(/.*using nameserver /, ""); s[++n] = $0 }
+        END { for (i = 1; i <= n; i++) print s[i] }'
+}
+
+# answers NAME ADDR: NetworkManager's dnsmasq answers NAME with ADDR (it
+# may take a moment to get its servers over D-Bus).
+answers() {
+    [ "$(lookup "$1")" = "$2" ]
+}
+
+# --- NetworkManager runs dnsmasq, only in its namespace ------------------
+dnsmasq_pid="$(nm_exec cat /run/NetworkManager/dnsmasq.pid 2>/dev/null || true)"
+[ -n "$dnsmasq_pid" ] || wait_for nm_exec test -s /run/NetworkManager/dnsmasq.pid 10 ||
+    fail "NetworkManager started no dnsmasq (dns=dnsmasq)"
+dnsmasq_pid="$(nm_exec cat /run/NetworkManager/dnsmasq.pid)"
+cmdline="$(tr '\0' ' ' <"/proc/$dnsmasq_pid/cmdline")"
+assert_match "NetworkManager's dnsmasq listens on 127.0.0.1" '--listen-address=127\.0\.0\.1' "$cmdline"
+assert_eq "NetworkManager's dnsmasq is in its network namespace" \
+    "$(readlink "/proc/$NM_PID/ns/net")" "$(readlink "/proc/$dnsmasq_pid/ns/net")"
+resolv="$(nm_exec cat /run/NetworkManager/resolv.conf)"
+assert_match "NetworkManager's resolv.conf points at its dnsmasq" '^nameserver 127\.0\.0\.1$' "$resolv"
+mode="$(DBUS_SYSTEM_BUS_ADDRESS="unix:path=$NM_DIR/system_bus_socket" nm_exec busctl --system \
+    get-property org.freedesktop.NetworkManager /org/freedesktop/NetworkManager/DnsManager \
+    org.freedesktop.NetworkManager.DnsManager Mode)"
+assert_eq "DnsManager mode" 's "dnsmasq"' "$mode"
+
+# --- before the VPN: everything goes to the public server -----------------
+wait_for answers before.$DOMAIN "$CORP_LEAK" 15 ||
+    fail "before the VPN, before.$DOMAIN: expected the public server's $CORP_LEAK, got '$(lookup before.$DOMAIN)'"
+queried before.$DOMAIN public || fail "the public server did not see before.$DOMAIN"
+
+# --- split tunnel up --------------------------------------------------------
+nm_vpn_add corp gateway="$GW_ADDR" local-id=client.test remote-id=gw.test \
+    psk-flags=0 -- psk="$PSK"
+nm_vpn_up corp || fail "nmcli connection up failed: $NM_UP_OUTPUT"
+assert_eq "VPN state" activated "$(nm_active_state corp)"
+client_dp="$(nm_service_dataplane)"
+if [ "$client_dp" = log ]; then
+    skip_or_fail "the service has no packet data plane here (log): DNS cannot go through the tunnel"
+fi
+routes="$(ns_exec "$NM_NS" ip -4 route show)"
+assert_eq "split tunnel: only the base connection's default route" \
+    "default via $GW_ADDR dev $NM_DEV proto static metric 100 " "$(grep '^default' <<<"$routes")"
+assert_match "DNS server in the VPN's IP config" "^${CORP_DNS//./\\.}$" "$(nm_field corp IP4.DNS)"
+assert_match "DNS domain in the VPN's IP config (RFC 8598)" "^$(re_escape "$DOMAIN")$" \
+    "$(nm_field corp IP4.DOMAIN)"
+
+# what NetworkManager hands its DNS plugin: the VPN's server for corp.test
+# (NetworkManager's DnsManager.Configuration: "SERVERS | DOMAINS" of the
+# VPN's entry)
+vpn_dns_entry() {
+    local conf
+    conf="$(DBUS_SYSTEM_BUS_ADDRESS="unix:path=$NM_DIR/system_bus_socket" nm_exec busctl --system \
+        --json=short get-property org.freedesktop.NetworkManager \
+        /org/freedesktop/NetworkManager/DnsManager org.freedesktop.NetworkManager.DnsManager \
+        Configuration)" || return 1
+    python3 -c '
+import json, sys
+for e in json.loads(sys.argv[1])["data"]:
+    if e.get("vpn", {}).get("data"):
+        print(" ".join(e["nameservers"]["data"]), "|", " ".join(e.get("domains", {}).get("data", [])))
+' "$conf"
+}
+vpn_dns_is_split() {
+    [ "$(vpn_dns_entry)" = "$CORP_DNS | $DOMAIN" ]
+}
+wait_for vpn_dns_is_split 10 ||
+    fail "DnsManager: expected the VPN's '$CORP_DNS | $DOMAIN', got '$(vpn_dns_entry)'"
+
+wait_for answers split.$DOMAIN "$CORP_HOST" 15 ||
+    fail "with the VPN, split.$DOMAIN: expected the corporate server's $CORP_HOST, got '$(lookup split.$DOMAIN)'"
+corp_query="$(grep -E "query\[A\] split\.corp\.test from" "$CG_TMP/dns-corp.log" | head -n1)"
+assert_match "the corporate server got the query through the tunnel (from the virtual IP)" \
+    'from 10\.3\.0\.[0-9]+$' "$corp_query"
+if queried split.$DOMAIN public; then
+    fail "split.$DOMAIN leaked to the public server"
+fi
+assert_eq "www.public.test with the VPN up" "$PUB_HOST" "$(lookup www.public.test)"
+queried www.public.test public || fail "the public server did not see www.public.test"
+if queried www.public.test corp; then
+    fail "www.public.test was sent to the corporate server (split tunnel)"
+fi
+# dnsmasq's own view of its servers (set by NetworkManager over D-Bus)
+dnsmasq_names_corp() {
+    nm_dnsmasq_log | grep -qF "using nameserver $CORP_DNS#53 for domain $DOMAIN"
+}
+wait_for dnsmasq_names_corp 5 || fail "NetworkManager's dnsmasq does not name $DOMAIN -> $CORP_DNS:
+$(nm_dnsmasq_log | grep -i nameserver)"
+# the broken split DNS users see: the VPN's server as one more server for
+# every name ("via" its device, no domain), so names go to either
+servers="$(dnsmasq_servers)"
+log "NetworkManager's dnsmasq servers (split): ${servers//$'\n'/; }"
+assert_no_match "split tunnel: the VPN's DNS server is not a server for all names" \
+    "^${CORP_DNS//./\\.}#53\(via" "$servers"
+assert_match "split tunnel: the public server serves all other names" \
+    "^${PUB_DNS//./\\.}#53\(via $NM_DEV\)" "$servers"
+assert_match "dnsmasq forwarded split.$DOMAIN to the corporate server" \
+    "forwarded split\.corp\.test to ${CORP_DNS//./\\.}" "$(nm_dnsmasq_log)"
+
+# --- down: corp.test goes back to the public server -------------------------
+nm_vpn_down corp || fail "nmcli connection down failed"
+wait_for nm_no_service_running 10 || fail "nm-cygnet-service still running after down"
+wait_for answers after.$DOMAIN "$CORP_LEAK" 15 ||
+    fail "after down, after.$DOMAIN: expected the public server's $CORP_LEAK, got '$(lookup after.$DOMAIN)'"
+if queried after.$DOMAIN corp; then
+    fail "after down, after.$DOMAIN still went to the corporate server"
+fi
+
+# --- full tunnel: the VPN is the default route, all DNS goes to its server
+nm_vpn_add full gateway="$GW_ADDR" local-id=full.client.test remote-id=gw.test \
+    psk-flags=0 -- psk="$PSK"
+nm_vpn_up full || fail "nmcli connection up (full tunnel) failed: $NM_UP_OUTPUT"
+assert_eq "full-tunnel VPN state" activated "$(nm_active_state full)"
+assert_no_match "full tunnel: the default route is the VPN's" "dev $NM_DEV" \
+    "$(ns_exec "$NM_NS" ip -4 route get 192.0.2.1)"
+wait_for answers full.$DOMAIN "$CORP_HOST" 15 ||
+    fail "full tunnel, full.$DOMAIN: expected $CORP_HOST, got '$(lookup full.$DOMAIN)'"
+wait_for answers full.public.test "$PUB_AT_CORP" 15 ||
+    fail "full tunnel, full.public.test: expected the corporate server's $PUB_AT_CORP, got '$(lookup full.public.test)'"
+if queried full.public.test public || queried full.$DOMAIN public; then
+    fail "a query leaked to the public server with a full tunnel"
+fi
+servers="$(dnsmasq_servers)"
+log "NetworkManager's dnsmasq servers (full tunnel): ${servers//$'\n'/; }"
+assert_match "full tunnel: the VPN's DNS server serves all names" "^${CORP_DNS//./\\.}#53\(via" "$servers"
+assert_no_match "full tunnel: the public server serves no forward names" \
+    "^${PUB_DNS//./\\.}#53\(via" "$servers"
+nm_vpn_down full || fail "nmcli connection down (full tunnel) failed"
+
+# --- the strongSwan gateway: its domain attribute makes the same split ------
+nm_base_up base2 cgnm1 "$SS_CLIENT"
+nm_vpn_add sscorp gateway="$SS_GW" local-id=client.test remote-id=gw.test psk-flags=0 \
+    -- psk="$PSK"
+nm_vpn_up sscorp 60 cgnm1 || fail "nmcli connection up (strongSwan) failed: $NM_UP_OUTPUT"
+assert_eq "strongSwan VPN state" activated "$(nm_active_state sscorp)"
+assert_match "strongSwan's DNS domain in the VPN's IP config" "^$(re_escape "$DOMAIN")$" \
+    "$(nm_field sscorp IP4.DOMAIN)"
+wait_for answers ss.$DOMAIN "$SS_CORP_HOST" 15 ||
+    fail "strongSwan VPN, ss.$DOMAIN: expected its corporate server's $SS_CORP_HOST, got '$(lookup ss.$DOMAIN)'"
+assert_match "strongSwan's corporate server got the query through the tunnel" \
+    'from 10\.4\.0\.[0-9]+$' "$(grep -E 'query\[A\] ss\.corp\.test from' "$CG_TMP/dns-sscorp.log")"
+assert_eq "ss.public.test with the strongSwan VPN up" "$PUB_HOST" "$(lookup ss.public.test)"
+if queried ss.public.test sscorp; then
+    fail "ss.public.test was sent to strongSwan's corporate server (split tunnel)"
+fi
+if queried ss.$DOMAIN public; then
+    fail "ss.$DOMAIN leaked to the public server"
+fi
+nm_vpn_down sscorp || fail "nmcli connection down (strongSwan) failed"
+
+nm_assert_no_secret "$PSK"
+nm_assert_clean
+cg_assert_clean_log gw
+log PASS
