@@ -106,6 +106,7 @@ cancel_timers(CgIkeSa *ike)
     clear_timer(ike, &ike->dpd_timer);
     clear_timer(ike, &ike->keepalive_timer);
     clear_timer(ike, &ike->half_open_timer);
+    clear_timer(ike, &ike->deferred_response_timer);
 }
 
 CgExchange *
@@ -416,6 +417,33 @@ cg_ike_sa_send_plain_request(CgIkeSa *ike, GBytes *packet)
     send_request_packet(ike, g_bytes_ref(packet), 0);
 }
 
+/* How long a response may wait for the peer to finish answering our
+ * request of the same message ID (see cg_ike_sa_send_response). */
+#define DEFERRED_RESPONSE_MAX_MS   100
+#define DEFERRED_RESPONSE_AFTER_MS 5
+
+static gboolean
+on_deferred_response(gpointer data)
+{
+    CgIkeSa *ike = data;
+    ike->deferred_response_timer = 0;
+    if (ike->cached_response)
+        cg_ike_sa_send_raw(ike, ike->cached_response);
+    return G_SOURCE_REMOVE;
+}
+
+/* The peer answered our request: a response held back goes out now (just
+ * after, so that the peer has put its SA down). */
+static void
+release_deferred_response(CgIkeSa *ike)
+{
+    if (!ike->deferred_response_timer)
+        return;
+    clear_timer(ike, &ike->deferred_response_timer);
+    ike->deferred_response_timer
+        = cg_engine_timer_add(ike->engine, DEFERRED_RESPONSE_AFTER_MS, on_deferred_response, ike);
+}
+
 void
 cg_ike_sa_send_response(CgIkeSa *ike, guint8 exchange_type, guint32 msg_id, GByteArray *inner,
                         guint8 first_inner)
@@ -428,6 +456,26 @@ cg_ike_sa_send_response(CgIkeSa *ike, guint8 exchange_type, guint32 msg_id, GByt
     ike->cached_response = packet;
     ike->cached_response_id = msg_id;
     ike->have_cached_response = TRUE;
+    clear_timer(ike, &ike->deferred_response_timer);
+    /* The two message ID sequences are independent (2.2), so the peer's
+     * request can carry the ID of our own outstanding one: the peer sent
+     * it while still answering ours (a CHILD_SA rekey strongSwan queues
+     * when our MOBIKE update moves a kernel-libipsec SA). strongSwan 5.9
+     * drops a message whose ID equals that of the request it is
+     * processing, response or not, and learns our answer only from a
+     * retransmit, lost traffic later: after our INFORMATIONAL requests,
+     * hold the response until the peer's answer is in, for a bounded
+     * time. (Colliding rekeys are not held: each side would wait for the
+     * other.) */
+    if (ike->active_packet && ike->active && ike->active_msg_id == msg_id
+        && (ike->active->kind == CG_X_UPDATE_ADDRESSES || ike->active->kind == CG_X_ROUTABILITY
+            || ike->active->kind == CG_X_DPD)) {
+        cg_ike_sa_log(ike, CG_LOG_DEBUG,
+                      "holding the response to request %u until the peer answers ours", msg_id);
+        ike->deferred_response_timer
+            = cg_engine_timer_add(ike->engine, DEFERRED_RESPONSE_MAX_MS, on_deferred_response, ike);
+        return;
+    }
     cg_ike_sa_send_raw(ike, packet);
 }
 
@@ -861,6 +909,7 @@ process_response(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize ra
         return;
     }
     cg_ike_sa_note_alive(ike);
+    release_deferred_response(ike);
     if (!cg_mobike_on_message(ike, local, remote, natt))
         update_addresses(ike, local, remote, natt);
     CgExchange *x = ike->active;

@@ -127,6 +127,7 @@ struct CgIkeSa {
     GBytes *cached_response; /* last response we sent, for retransmits */
     guint32 cached_response_id;
     gboolean have_cached_response;
+    guint deferred_response_timer; /* cached_response held back (see send_response) */
 
     /* the outstanding request */
     CgExchange *active;
