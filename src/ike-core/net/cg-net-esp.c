@@ -280,15 +280,24 @@ esp_thread_main(gpointer data)
             if (read(t->stop_fd, &wakes, sizeof(wakes)) < 0 && errno != EAGAIN)
                 cg_debug(NULL, "NAT-T wake eventfd: %s", g_strerror(errno));
         }
-        g_mutex_lock(&t->fds_lock);
-        /* a socket removed since the poll may be closed: poll again */
-        if (generation == t->fds_generation)
-            for (guint i = 0; i < n; i++)
-                /* POLLERR too: a connected socket's ICMP error is cleared
-                 * by reading, else poll would return at once forever */
-                if (pfds[i].revents & (POLLIN | POLLERR))
-                    drain_socket(t, pfds[i].fd, families[i]);
-        g_mutex_unlock(&t->fds_lock);
+        /* The lock is held per socket, not for the whole round, so the main
+         * context's add/remove waits for one socket's batch at most. A
+         * socket removed since the poll may be closed (its number even
+         * reused): the generation says so, and we poll again. drain_socket
+         * must never call into cg_net (the lock is not recursive). */
+        for (guint i = 0; i < n; i++) {
+            /* POLLERR too: a connected socket's ICMP error is cleared by
+             * reading, else poll would return at once forever */
+            if (!(pfds[i].revents & (POLLIN | POLLERR)))
+                continue;
+            g_mutex_lock(&t->fds_lock);
+            gboolean current = generation == t->fds_generation;
+            if (current)
+                drain_socket(t, pfds[i].fd, families[i]);
+            g_mutex_unlock(&t->fds_lock);
+            if (!current)
+                break;
+        }
     }
     return NULL;
 }

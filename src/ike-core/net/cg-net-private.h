@@ -32,6 +32,7 @@ struct CgNet {
     /* ports shared with other processes (SO_REUSEPORT): each peer we
      * talk to gets a socket connected to it, which the kernel prefers */
     gboolean shared;
+    guint64 serial; /* creation order among this process's sharing nets */
     CgNetSocket *peers[CG_NET_MAX_PEERS];
     guint n_peers;
     char *peer_failed;            /* the last peer socket that could not be made, said once */

@@ -171,6 +171,10 @@ on_readable(gint fd, GIOCondition cond, gpointer user_data)
             local_ip = g_inet_address_new_any(s->family == AF_INET6 ? G_SOCKET_FAMILY_IPV6
                                                                     : G_SOCKET_FAMILY_IPV4);
         handle_datagram(s, net->rx_buf, (gsize)n, &from, mh.msg_namelen, local_ip);
+        /* the engine's answer may have replaced this peer socket (a new
+         * local address): s and fd are gone with its source */
+        if (g_source_is_destroyed(g_main_current_source()))
+            return G_SOURCE_REMOVE;
     }
     return G_SOURCE_CONTINUE;
 }
@@ -273,6 +277,8 @@ cg_net_new(const char *bind_address, guint16 ike_port, guint16 natt_port, CgNetI
     /* sharing needs the same port in every process: not with port 0 */
     net->shared = port_sharing && ike_port != 0 && natt_port != 0;
     if (net->shared) {
+        static guint64 last_serial;
+        net->serial = ++last_serial;
         if (!sharing_nets)
             sharing_nets = g_ptr_array_new();
         g_ptr_array_add(sharing_nets, net);
@@ -425,6 +431,19 @@ add_peer(CgNet *net, int family, gboolean natt, GInetAddress *local, GSocketAddr
     int wildcard_fd = cg_net_fd(net, family, natt);
     if (wildcard_fd < 0)
         return;
+    /* a newer engine of this process (the NetworkManager service's next
+     * attempt) already has this peer: it keeps it, we send through the
+     * wildcard socket (its replies are for the newer engine anyway) */
+    for (guint n = 0; n < sharing_nets->len; n++) {
+        CgNet *other = sharing_nets->pdata[n];
+        if (other == net || other->serial < net->serial)
+            continue;
+        for (guint i = 0; i < other->n_peers; i++)
+            if (other->peers[i]->natt == natt
+                && g_inet_address_equal(cg_sockaddr_inet(other->peers[i]->remote),
+                                        cg_sockaddr_inet(remote)))
+                return;
+    }
     g_autofree char *bind_text
         = local ? g_inet_address_to_string(local) : g_strdup(family == AF_INET ? "0.0.0.0" : "::");
     /* tried again at every send (the address may come back), said once */
@@ -507,9 +526,15 @@ ensure_peer(CgNet *net, int family, gboolean natt, GSocketAddress *local, GSocke
     GInetAddress *local_ip = local ? cg_sockaddr_inet(local) : NULL;
     if (local_ip && (g_inet_address_get_is_any(local_ip) || cg_sockaddr_family(local) != family))
         local_ip = NULL;
-    for (guint i = 0; i < net->n_peers; i++)
-        if (peer_matches(net->peers[i], natt, local_ip, remote))
-            return;
+    for (guint i = 0; i < net->n_peers; i++) {
+        if (!peer_matches(net->peers[i], natt, local_ip, remote))
+            continue;
+        /* most recently used last: at the cap the least used one goes */
+        CgNetSocket *used = net->peers[i];
+        memmove(&net->peers[i], &net->peers[i + 1], (net->n_peers - i - 1) * sizeof(used));
+        net->peers[net->n_peers - 1] = used;
+        return;
+    }
     add_peer(net, family, natt, local_ip, remote);
 }
 

@@ -24,7 +24,9 @@ typedef void (*CgNetEspFunc)(gpointer user_data, const guint8 *data, gsize len,
  * on the same local port, so that the kernel hands its datagrams to us
  * (a connected socket's exact match beats every wildcard one). For a
  * process that talks to a few gateways (the NetworkManager service); a
- * peer may only have one such sharer per namespace. */
+ * peer may only have one such sharer per namespace. Every sharing engine
+ * of a process must run in the one main context (no locking between
+ * them). */
 void cg_net_set_port_sharing(gboolean share);
 
 /* Binds UDP ike_port and natt_port (0 = any free port) on bind_address
