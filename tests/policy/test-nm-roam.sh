@@ -9,7 +9,9 @@
 #     talks to the new address; NetworkManager keeps the VPN activated;
 #  B. without MOBIKE (strongSwan mobike = no): re-establishes the IKE_SA
 #     from the new address; traffic is back within 3 s, NetworkManager
-#     keeps the VPN activated (the service follows the new IKE_SA).
+#     keeps the VPN activated (the service follows the new IKE_SA);
+#  C. the same when the gateway hands out another virtual IP this time:
+#     NetworkManager gets the new address, the old one is gone, ping works.
 # Usage: test-nm-roam.sh SERVICE NAME-FILE DBUS-POLICY
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib-policy.sh"
@@ -101,7 +103,38 @@ assert_eq "B: strongSwan's view of the client" 10.80.0.8 "$(ss_remote_of gw nomo
 vpn_still_active B nomobike
 assert_eq "B: the virtual IP NetworkManager shows" "$vip" "$(nm_field nomobike IP4.ADDRESS | head -n1)"
 ping_through "$NM_NS" 10.72.0.1 || fail "B: no ping after re-establishing"
-nm_vpn_down nomobike || fail "B: nmcli connection down failed"
+
+# --- C. re-established with another virtual IP ------------------------------
+# the gateway now hands out addresses from another pool: the IKE_SA made
+# from the new address gets one of those, and NetworkManager must be told
+# (else it keeps an address the tunnel no longer carries)
+ss_pool gw vpn2 10.5.0.0/28
+sed -i 's/^\( *pools = \)vpn$/\1vpn2/' "$(ss_dir gw)/conf.d/conn-nomobike"
+ss_load gw
+mark="$(nm_log_mark)"
+renumber_to=10.80.0.9
+renumber
+nm_log_wait "has no MOBIKE: re-establishing" 5 "$mark" >/dev/null ||
+    fail "C: the service did not re-establish"
+vip_now() { nm_field nomobike IP4.ADDRESS | head -n1; }
+new_vip=""
+for _ in $(seq 1 100); do
+    new_vip="$(vip_now)"
+    [[ "$new_vip" == 10.5.0.* ]] && break
+    sleep 0.1
+done
+[[ "$new_vip" == 10.5.0.*/32 ]] || fail "C: NetworkManager shows virtual IP '$new_vip', not one from 10.5.0.0/28"
+vpn_still_active C nomobike
+nm_has_addr() { ip -n "$(ns_name "$NM_NS")" -4 addr show | grep -q "inet $1/"; }
+wait_for nm_has_addr "${new_vip%/*}" 5 ||
+    fail "C: ${new_vip%/*} is not on any device in NetworkManager's namespace"
+wait_for bash -c "! ip -n '$(ns_name "$NM_NS")' -4 addr show | grep -q 'inet ${vip%/*}/'" 5 ||
+    fail "C: the old virtual IP ${vip%/*} is still on a device"
+ping_through "$NM_NS" 10.72.0.1 || fail "C: no ping from the new virtual IP"
+nm_log_wait "virtual IP now 10\.5\.0\.[0-9]+ \(was $(re_escape "${vip%/*}")\)" 10 "$mark" >/dev/null ||
+    fail "C: the service did not log the new virtual IP"
+log "C: NetworkManager now has $new_vip (was $vip)"
+nm_vpn_down nomobike || fail "C: nmcli connection down failed"
 
 nm_assert_clean
 log PASS

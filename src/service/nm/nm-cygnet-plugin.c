@@ -65,6 +65,7 @@ struct _NmCygnetPlugin {
     guint subscription;
     guint32 ike_id; /* the current IKE_SA (follows rekeys) */
     guint children_check;
+    char *reported_vips; /* the virtual IPs NetworkManager was given, "a, b" */
 
     /* what AUTH and ERROR events said during this attempt: more precise
      * than the reason of the IKE_DOWN that follows them */
@@ -165,6 +166,7 @@ clear_attempt(NmCygnetPlugin *self)
     g_clear_pointer(&self->conn_id, g_free);
     g_clear_pointer(&self->conn_uuid, g_free);
     g_clear_pointer(&self->pending_message, g_free);
+    g_clear_pointer(&self->reported_vips, g_free);
     self->pending_reason = CG_REASON_NONE;
     self->phase = PHASE_IDLE;
     if (self->gateway_claim >= 0) {
@@ -248,8 +250,18 @@ remember(NmCygnetPlugin *self, CgReason reason, const char *message)
     self->pending_message = g_strdup(message);
 }
 
-static void
-report_up(NmCygnetPlugin *self, const CgIkeSnapshot *ike)
+static char *
+vips_text(const CgIkeSnapshot *ike)
+{
+    GString *vips = g_string_new(NULL);
+    for (guint i = 0; ike->local_vips && i < ike->local_vips->len; i++)
+        g_string_append_printf(vips, "%s%s", i ? ", " : "", (char *)ike->local_vips->pdata[i]);
+    return g_string_free(vips, FALSE);
+}
+
+/* Config, Ip4Config and Ip6Config for this IKE_SA to NetworkManager. */
+static gboolean
+send_ip_config(NmCygnetPlugin *self, const CgIkeSnapshot *ike, GError **error)
 {
     NmCygnetIpOptions options = {
         .tundev = nm_cygnet_dataplane_tundev(self->engine),
@@ -258,21 +270,8 @@ report_up(NmCygnetPlugin *self, const CgIkeSnapshot *ike)
         .never_default6 = self->never_default6,
     };
     NmCygnetIpConfig config;
-    g_autoptr(GError) error = NULL;
-    if (!nm_cygnet_ip_config_build(ike, &options, &config, &error)) {
-        fail_connecting(self, CG_REASON_ADDRESS_FAILURE, error->message);
-        return;
-    }
-    self->phase = PHASE_UP;
-    /* what went wrong on the way (a refused extra CHILD_SA...) is not why
-     * it may fail later */
-    self->pending_reason = CG_REASON_NONE;
-    g_clear_pointer(&self->pending_message, g_free);
-    g_autoptr(GString) vips = g_string_new(NULL);
-    for (guint i = 0; ike->local_vips && i < ike->local_vips->len; i++)
-        g_string_append_printf(vips, "%s%s", i ? ", " : "", (char *)ike->local_vips->pdata[i]);
-    cg_info(log_name(self), "connection '%s' up after %" G_GINT64_FORMAT " ms, virtual IP %s",
-            self->conn_id, attempt_ms(self), vips->len ? vips->str : "none");
+    if (!nm_cygnet_ip_config_build(ike, &options, &config, error))
+        return FALSE;
     if (cg_log_enabled(CG_LOG_DEBUG)) {
         g_autofree char *c = g_variant_print(config.config, FALSE);
         g_autofree char *c4 = config.ip4 ? g_variant_print(config.ip4, FALSE) : NULL;
@@ -287,6 +286,45 @@ report_up(NmCygnetPlugin *self, const CgIkeSnapshot *ike)
     if (config.ip6)
         nm_vpn_service_plugin_set_ip6_config(plugin, config.ip6);
     nm_cygnet_ip_config_clear(&config);
+    g_free(self->reported_vips);
+    self->reported_vips = vips_text(ike);
+    return TRUE;
+}
+
+static void
+report_up(NmCygnetPlugin *self, const CgIkeSnapshot *ike)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *vips = vips_text(ike);
+    cg_info(log_name(self), "connection '%s' up after %" G_GINT64_FORMAT " ms, virtual IP %s",
+            self->conn_id, attempt_ms(self), *vips ? vips : "none");
+    if (!send_ip_config(self, ike, &error)) {
+        fail_connecting(self, CG_REASON_ADDRESS_FAILURE, error->message);
+        return;
+    }
+    self->phase = PHASE_UP;
+    /* what went wrong on the way (a refused extra CHILD_SA...) is not why
+     * it may fail later */
+    self->pending_reason = CG_REASON_NONE;
+    g_clear_pointer(&self->pending_message, g_free);
+}
+
+/* The IKE_SA was re-established (no MOBIKE, or reauthentication) and the
+ * gateway gave other virtual IPs: NetworkManager gets the new
+ * configuration, else it would keep addresses the tunnel no longer
+ * carries. */
+static void
+follow_new_addresses(NmCygnetPlugin *self, const CgIkeSnapshot *ike)
+{
+    g_autofree char *vips = vips_text(ike);
+    if (g_strcmp0(vips, self->reported_vips) == 0)
+        return;
+    cg_info(log_name(self), "virtual IP now %s (was %s): new IP configuration for NetworkManager",
+            *vips ? vips : "none",
+            self->reported_vips && *self->reported_vips ? self->reported_vips : "none");
+    g_autoptr(GError) error = NULL;
+    if (!send_ip_config(self, ike, &error))
+        fail_established(self, CG_REASON_ADDRESS_FAILURE, error->message);
 }
 
 /* After a CHILD_SA went down: an IKE_SA left without any carries nothing,
@@ -336,6 +374,8 @@ on_engine_event(const CgEvent *event, gpointer user_data)
         case CG_EVENT_CHILD_UP:
             if (self->phase == PHASE_CONNECTING && event->ike_unique_id == self->ike_id)
                 report_up(self, event->ike);
+            else if (self->phase == PHASE_UP && event->ike_unique_id == self->ike_id)
+                follow_new_addresses(self, event->ike);
             break;
         case CG_EVENT_CHILD_DOWN:
             /* the gateway may close the tunnel but keep the IKE_SA; a dying
@@ -485,13 +525,12 @@ on_resolved(GObject *source, GAsyncResult *result, gpointer user_data)
         fail_connecting(self, CG_REASON_PEER_UNREACHABLE, m);
         return;
     }
-    g_autoptr(GPtrArray) ordered
-        = cg_family_order(addresses, self->settings->conn->address_family);
+    g_autoptr(GPtrArray) ordered = cg_family_order(addresses, self->settings->conn->address_family);
     g_resolver_free_addresses(addresses);
     if (ordered->len == 0) {
         g_autofree char *m = g_strdup_printf(
-            "the gateway '%s' has no address allowed by address-family %s",
-            self->settings->gateway, cg_family_pref_to_string(self->settings->conn->address_family));
+            "the gateway '%s' has no address allowed by address-family %s", self->settings->gateway,
+            cg_family_pref_to_string(self->settings->conn->address_family));
         fail_connecting(self, CG_REASON_PEER_UNREACHABLE, m);
         return;
     }
