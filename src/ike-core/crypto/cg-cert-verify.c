@@ -60,28 +60,19 @@ cg_crl_load_file(const char *path, GError **error)
                     "%s: a CRL file of %zu bytes (1..%d allowed)", path, len, CRL_FILE_MAX);
         return NULL;
     }
+    static const char *const labels[] = { "X509 CRL", NULL };
+    gboolean pem = FALSE;
+    g_autoptr(GPtrArray) ders
+        = cg_pem_or_der_objects((const guint8 *)contents, len, labels, &pem, error);
+    if (!ders) {
+        g_prefix_error(error, "%s: ", path);
+        return NULL;
+    }
     g_autoptr(GPtrArray) crls = g_ptr_array_new_with_free_func((GDestroyNotify)cg_crl_free);
-    if (cg_pem_detect((const guint8 *)contents, len)) {
-        g_autoptr(GPtrArray) blocks = cg_pem_decode((const guint8 *)contents, len, error);
-        if (!blocks) {
-            g_prefix_error(error, "%s: ", path);
-            return NULL;
-        }
-        for (guint i = 0; i < blocks->len; i++) {
-            CgPemBlock *b = blocks->pdata[i];
-            if (strcmp(b->label, "X509 CRL") != 0)
-                continue;
-            gsize der_len;
-            const guint8 *der = g_bytes_get_data(b->der, &der_len);
-            CgCrl *crl = crl_from_der(der, der_len, error);
-            if (!crl) {
-                g_prefix_error(error, "%s: ", path);
-                return NULL;
-            }
-            g_ptr_array_add(crls, crl);
-        }
-    } else {
-        CgCrl *crl = crl_from_der((const guint8 *)contents, len, error);
+    for (guint i = 0; i < ders->len; i++) {
+        gsize der_len;
+        const guint8 *der = g_bytes_get_data(ders->pdata[i], &der_len);
+        CgCrl *crl = crl_from_der(der, der_len, error);
         if (!crl) {
             g_prefix_error(error, "%s: ", path);
             return NULL;

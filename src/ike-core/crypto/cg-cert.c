@@ -107,30 +107,24 @@ cg_cert_load_file(const char *path, GError **error)
                     "%s: %zu bytes is too large for a certificate file", path, len);
         return NULL;
     }
+    static const char *const labels[] = { "CERTIFICATE", "X509 CERTIFICATE", NULL };
+    gboolean pem = FALSE;
+    g_autoptr(GPtrArray) ders
+        = cg_pem_or_der_objects((const guint8 *)contents, len, labels, &pem, error);
+    if (!ders) {
+        g_prefix_error(error, "%s: ", path);
+        return NULL;
+    }
     g_autoptr(GPtrArray) certs = g_ptr_array_new_with_free_func((GDestroyNotify)cg_cert_unref);
-    if (cg_pem_detect((const guint8 *)contents, len)) {
-        g_autoptr(GPtrArray) blocks = cg_pem_decode((const guint8 *)contents, len, error);
-        if (!blocks) {
-            g_prefix_error(error, "%s: ", path);
-            return NULL;
-        }
-        for (guint i = 0; i < blocks->len; i++) {
-            CgPemBlock *b = blocks->pdata[i];
-            if (strcmp(b->label, "CERTIFICATE") != 0 && strcmp(b->label, "X509 CERTIFICATE") != 0)
-                continue;
-            gsize der_len;
-            const guint8 *der = g_bytes_get_data(b->der, &der_len);
-            CgCert *c = cg_cert_new_from_der(der, der_len, error);
-            if (!c) {
-                g_prefix_error(error, "%s: certificate %u: ", path, certs->len + 1);
-                return NULL;
-            }
-            g_ptr_array_add(certs, c);
-        }
-    } else {
-        CgCert *c = cg_cert_new_from_der((const guint8 *)contents, len, error);
+    for (guint i = 0; i < ders->len; i++) {
+        gsize der_len;
+        const guint8 *der = g_bytes_get_data(ders->pdata[i], &der_len);
+        CgCert *c = cg_cert_new_from_der(der, der_len, error);
         if (!c) {
-            g_prefix_error(error, "%s: ", path);
+            if (pem)
+                g_prefix_error(error, "%s: certificate %u: ", path, i + 1);
+            else
+                g_prefix_error(error, "%s: ", path);
             return NULL;
         }
         g_ptr_array_add(certs, c);

@@ -66,6 +66,11 @@ gboolean cg_pem_detect(const guint8 *text, gsize len);
  * without its END line fails the whole decode, naming the label and the
  * line. Blocks whose label contains "KEY" have their bytes wiped on free. */
 GPtrArray *cg_pem_decode(const guint8 *text, gsize len, GError **error);
+/* The DER objects of a certificate or CRL file (GBytes*): with PEM, the
+ * bodies of the blocks labelled one of LABELS (NULL-terminated), in
+ * order, and *from_pem TRUE; otherwise the whole text as one object. */
+GPtrArray *cg_pem_or_der_objects(const guint8 *text, gsize len, const char *const *labels,
+                                 gboolean *from_pem, GError **error);
 
 /* A GBytes whose memory is wiped when the last reference goes. */
 GBytes *cg_secret_bytes_new(const guint8 *data, gsize len);

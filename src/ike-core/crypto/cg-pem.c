@@ -171,3 +171,26 @@ cg_pem_decode(const guint8 *text, gsize len, GError **error)
     }
     return g_steal_pointer(&blocks);
 }
+
+GPtrArray *
+cg_pem_or_der_objects(const guint8 *text, gsize len, const char *const *labels, gboolean *from_pem,
+                      GError **error)
+{
+    GPtrArray *objects = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    *from_pem = cg_pem_detect(text, len);
+    if (!*from_pem) {
+        g_ptr_array_add(objects, g_bytes_new(text, len));
+        return objects;
+    }
+    g_autoptr(GPtrArray) blocks = cg_pem_decode(text, len, error);
+    if (!blocks) {
+        g_ptr_array_unref(objects);
+        return NULL;
+    }
+    for (guint i = 0; i < blocks->len; i++) {
+        CgPemBlock *b = blocks->pdata[i];
+        if (g_strv_contains(labels, b->label))
+            g_ptr_array_add(objects, g_bytes_ref(b->der));
+    }
+    return objects;
+}
