@@ -10,62 +10,19 @@
 #include <string.h>
 
 #include "config/cg-config.h"
-#include "crypto/cg-crypto.h"
 #include "kernel/cg-kernel.h"
 #include "kernel/cg-xfrm-private.h"
-#include "log/cg-log.h"
-
-static int failures;
-
-static void
-check(gboolean ok, const char *what, const char *detail)
-{
-    printf("%s: %s%s%s\n", ok ? "PASS" : "FAIL", what, detail ? ": " : "", detail ? detail : "");
-    if (!ok)
-        failures++;
-}
-
-static char *
-run(const char *cmd)
-{
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    int status = 0;
-    g_autoptr(GError) error = NULL;
-    if (!g_spawn_command_line_sync(cmd, &out, &err, &status, &error))
-        return g_strdup(error->message);
-    return g_strconcat(out ? out : "", err ? err : "", NULL);
-}
-
-static CgTrafficSelector
-ts4(const char *from, const char *to)
-{
-    CgTrafficSelector ts = { .ts_type = CG_TS_IPV4_ADDR_RANGE, .end_port = 0xffff };
-    g_autoptr(GInetAddress) a = g_inet_address_new_from_string(from);
-    g_autoptr(GInetAddress) b = g_inet_address_new_from_string(to);
-    memcpy(ts.start_addr, g_inet_address_to_bytes(a), 4);
-    memcpy(ts.end_addr, g_inet_address_to_bytes(b), 4);
-    return ts;
-}
+#include "cg-test-check.h"
 
 int
 main(int argc, char **argv)
 {
     g_autoptr(GError) error = NULL;
-    cg_log_set_level(CG_LOG_WARNING);
-    if (!cg_crypto_init(NULL, &error)) {
-        printf("FAIL: crypto: %s\n", error->message);
-        return 1;
-    }
-
-    /* what "auto" would choose here, and why */
+    /* the ESP probe says what "auto" would choose here, and why */
+    gboolean esp = FALSE;
     const char *why = NULL;
-    gboolean esp = cg_kernel_xfrm_esp_available(&why);
-    printf("INFO: kernel ESP %s (%s)\n", esp ? "available" : "NOT available", why);
-
-    CgKernel *k = cg_kernel_xfrm_new(NULL, &error);
-    check(k != NULL, "xfrm backend opens netlink and subscribes to XFRM events",
-          error ? error->message : NULL);
+    CgKernel *k = cg_test_check_open_xfrm(
+        "xfrm backend opens netlink and subscribes to XFRM events", &esp, &why);
     if (!k)
         return 1;
 
@@ -77,47 +34,31 @@ main(int argc, char **argv)
     guint32 spi_in = 0;
     g_clear_error(&error);
     gboolean ok = k->ops->get_spi(k, peer, us, 7, &spi_in, &error);
-    check(ok && spi_in >= 0x100, "XFRM_MSG_ALLOCSPI gives an SPI", error ? error->message : NULL);
-    g_autofree char *states = run("ip xfrm state list");
+    cg_test_check(ok && spi_in >= 0x100, "XFRM_MSG_ALLOCSPI gives an SPI",
+                  error ? error->message : NULL);
+    g_autofree char *states = cg_test_run_command("ip xfrm state list");
     g_autofree char *want_spi = g_strdup_printf("spi 0x%08x", spi_in);
-    check(strstr(states, want_spi) != NULL, "the allocated SPI is in the kernel's SA table",
-          want_spi);
+    cg_test_check(strstr(states, want_spi) != NULL, "the allocated SPI is in the kernel's SA table",
+                  want_spi);
 
     /* 2. policies: out, in and fwd for local x remote selectors */
-    CgTrafficSelector local[] = { ts4("10.61.0.0", "10.61.0.255") };
-    CgTrafficSelector remote[] = { ts4("10.62.0.1", "10.62.0.6") }; /* 4 prefixes */
-    static const guint8 key[36] = { 7 };
-    CgKernelSa out_sa = {
-        .spi = 0x4000 + (spi_in & 0xfff),
-        .src = us,
-        .dst = peer,
-        .mode = CG_MODE_TUNNEL,
-        .encr_id = CG_ENCR_AES_GCM_16,
-        .encr_key_bits = 256,
-        .encr_key = key,
-        .encr_key_len = 36,
-        .reqid = 7,
-        .replay_window = 0,
-        .n_local_ts = 1,
-        .n_remote_ts = 1,
-        .local_ts = local,
-        .remote_ts = remote,
-        .conn_name = "xfrm-check",
-    };
+    CgTrafficSelector local[] = { cg_test_ts_range("10.61.0.0", "10.61.0.255") };
+    CgTrafficSelector remote[] = { cg_test_ts_range("10.62.0.1", "10.62.0.6") }; /* 4 prefixes */
+    CgKernelSa out_sa
+        = cg_test_gcm_tunnel_sa(0x4000 + (spi_in & 0xfff), us, peer, 7, local, 1, remote, 1);
+    out_sa.conn_name = "xfrm-check";
     g_clear_error(&error);
     ok = k->ops->add_policies(k, 7, &out_sa, &error);
-    check(ok, "policies installed", error ? error->message : NULL);
-    g_autofree char *policies = run("ip xfrm policy list");
-    guint n_tmpl = 0;
-    for (const char *p = policies; (p = strstr(p, "reqid 7 mode tunnel")); p++)
-        n_tmpl++;
+    cg_test_check(ok, "policies installed", error ? error->message : NULL);
+    g_autofree char *policies = cg_test_run_command("ip xfrm policy list");
+    guint n_tmpl = cg_test_count_substrings(policies, "reqid 7 mode tunnel");
     g_autofree char *n_text = g_strdup_printf("%u templates with reqid 7 (want 12: 4 prefixes x "
                                               "out/in/fwd)",
                                               n_tmpl);
-    check(n_tmpl == 12, "one policy per prefix pair and direction", n_text);
-    check(strstr(policies, "src 10.61.0.0/24 dst 10.62.0.2/31") != NULL
-              && strstr(policies, "dir out") != NULL && strstr(policies, "dir fwd") != NULL,
-          "selectors and directions as expected", NULL);
+    cg_test_check(n_tmpl == 12, "one policy per prefix pair and direction", n_text);
+    cg_test_check(strstr(policies, "src 10.61.0.0/24 dst 10.62.0.2/31") != NULL
+                      && strstr(policies, "dir out") != NULL && strstr(policies, "dir fwd") != NULL,
+                  "selectors and directions as expected", NULL);
 
     /* 3. a rekey (new reqid, same selectors) replaces the policies in
      * place; deleting the old reqid then leaves the new ones alone */
@@ -125,10 +66,11 @@ main(int argc, char **argv)
     g_clear_error(&error);
     ok = k->ops->add_policies(k, 8, &out_sa, &error) && k->ops->del_policies(k, 7, &error);
     g_free(policies);
-    policies = run("ip xfrm policy list");
-    check(ok && strstr(policies, "reqid 8 mode tunnel") && !strstr(policies, "reqid 7 mode tunnel"),
-          "make before break: the rekeyed reqid's policies survive the old one's deletion",
-          error ? error->message : NULL);
+    policies = cg_test_run_command("ip xfrm policy list");
+    cg_test_check(ok && strstr(policies, "reqid 8 mode tunnel")
+                      && !strstr(policies, "reqid 7 mode tunnel"),
+                  "make before break: the rekeyed reqid's policies survive the old one's deletion",
+                  error ? error->message : NULL);
 
     /* 4. migrate (MOBIKE): the out policies' template moves to the new
      * peer address */
@@ -146,9 +88,10 @@ main(int argc, char **argv)
     g_clear_error(&error);
     ok = nl && cg_xfrm_msg_migrate(nl, p, &new_src, &new_dst, 4500, 4500, &error);
     g_free(policies);
-    policies = run("ip xfrm policy list");
-    check(ok && strstr(policies, "tmpl src 10.60.0.1 dst 10.60.0.3") != NULL,
-          "XFRM_MSG_MIGRATE moves a policy to a new peer address", error ? error->message : NULL);
+    policies = cg_test_run_command("ip xfrm policy list");
+    cg_test_check(ok && strstr(policies, "tmpl src 10.60.0.1 dst 10.60.0.3") != NULL,
+                  "XFRM_MSG_MIGRATE moves a policy to a new peer address",
+                  error ? error->message : NULL);
 
     /* 5. ESP SAs: only where the kernel has ESP */
     CgKernelSa in_sa = out_sa;
@@ -163,30 +106,30 @@ main(int argc, char **argv)
     if (!ok && g_error_matches(error, CG_KERNEL_ERROR, CG_KERNEL_ERROR_UNSUPPORTED)) {
         printf("SKIPPED: *** ESP SA installation could NOT be checked on this kernel: %s ***\n",
                error->message);
-        check(!esp, "the probe agrees that this kernel has no ESP", why);
+        cg_test_check(!esp, "the probe agrees that this kernel has no ESP", why);
     } else {
-        check(ok, "inbound ESP SA installed (UPDSA of the allocated SPI)",
-              error ? error->message : NULL);
+        cg_test_check(ok, "inbound ESP SA installed (UPDSA of the allocated SPI)",
+                      error ? error->message : NULL);
         g_clear_error(&error);
         gboolean out_ok = k->ops->add_sa(k, &out_sa, &error);
-        check(out_ok, "outbound ESP SA installed", error ? error->message : NULL);
+        cg_test_check(out_ok, "outbound ESP SA installed", error ? error->message : NULL);
         CgKernelSaStats st;
         g_clear_error(&error);
-        check(k->ops->query_sa(k, spi_in, TRUE, &st, &error), "SA counters readable",
-              error ? error->message : NULL);
+        cg_test_check(k->ops->query_sa(k, spi_in, TRUE, &st, &error), "SA counters readable",
+                      error ? error->message : NULL);
         g_clear_error(&error);
-        check(k->ops->del_sa(k, spi_in, TRUE, &error)
-                  && (!out_ok || k->ops->del_sa(k, out_sa.spi, FALSE, &error)),
-              "SAs deleted", error ? error->message : NULL);
+        cg_test_check(k->ops->del_sa(k, spi_in, TRUE, &error)
+                          && (!out_ok || k->ops->del_sa(k, out_sa.spi, FALSE, &error)),
+                      "SAs deleted", error ? error->message : NULL);
     }
 
     /* 6. cleanup through the backend */
     g_clear_error(&error);
-    check(k->ops->del_policies(k, 8, &error), "policies deleted", error ? error->message : NULL);
+    cg_test_check(k->ops->del_policies(k, 8, &error), "policies deleted",
+                  error ? error->message : NULL);
     cg_kernel_free(k);
     g_free(policies);
-    policies = run("ip xfrm policy list");
-    check(strstr(policies, "reqid 8") == NULL, "no policy left behind", NULL);
-    printf("%s\n", failures ? "RESULT: FAIL" : "RESULT: PASS");
-    return failures ? 1 : 0;
+    policies = cg_test_run_command("ip xfrm policy list");
+    cg_test_check(strstr(policies, "reqid 8") == NULL, "no policy left behind", NULL);
+    return cg_test_check_result();
 }

@@ -14,69 +14,14 @@
 #include "crypto/cg-crypto.h"
 #include "engine/cg-engine.h"
 #include "log/cg-log.h"
+#include "cg-test-engine-pair.h"
 #include "cg-test-loop.h"
 #include "net/cg-netmon.h"
 
 #define TIMEOUT_MS 8000
 
-typedef struct {
-    GArray *events; /* CgEventType */
-    guint32 last_ike_up;
-    guint32 rekeyed_from, rekeyed_to;
-} Recorder;
-
-typedef struct {
-    CgEngine *gw;
-    CgEngine *rw;
-    Recorder gw_rec;
-    Recorder rw_rec;
-    GPtrArray *lines; /* log lines, every engine's */
-} Fixture;
-
-static void
-on_event(const CgEvent *ev, gpointer user_data)
-{
-    Recorder *r = user_data;
-    CgEventType t = ev->type;
-    g_array_append_val(r->events, t);
-    if (t == CG_EVENT_IKE_UP)
-        r->last_ike_up = ev->ike_unique_id;
-    if (t == CG_EVENT_IKE_REKEYED) {
-        r->rekeyed_from = ev->old_ike_unique_id;
-        r->rekeyed_to = ev->ike_unique_id;
-    }
-}
-
-static void
-on_log_line(CgLogLevel level, const char *conn, const char *line, gpointer user_data)
-{
-    g_ptr_array_add(user_data, g_strdup(line));
-    if (g_getenv("CG_TEST_VERBOSE"))
-        g_printerr("%s\n", line);
-}
-
-static guint
-count_lines(Fixture *f, const char *conn, const char *needle)
-{
-    guint n = 0;
-    for (guint i = 0; i < f->lines->len; i++) {
-        const char *l = f->lines->pdata[i];
-        if (strstr(l, needle) && (!conn || strstr(l, conn)))
-            n++;
-    }
-    return n;
-}
-
-static gboolean
-run_until(gboolean (*cond)(Fixture *), Fixture *f, guint timeout_ms)
-{
-    CgTestDeadline deadline;
-    cg_test_deadline_start(&deadline, timeout_ms);
-    while (!cond(f) && !cg_test_deadline_passed(&deadline))
-        g_main_context_iteration(NULL, TRUE);
-    cg_test_deadline_stop(&deadline);
-    return cond(f);
-}
+/* the gateway and the roaming initiator, with every engine's log lines */
+typedef CgTestEnginePair Fixture;
 
 static CgConnConfig *
 gw_config(gboolean mobike)
@@ -91,14 +36,8 @@ gw_config(gboolean mobike)
     if (!c->pools)
         c->pools = g_ptr_array_new_with_free_func(g_free);
     g_ptr_array_add(c->pools, g_strdup("vpn"));
-    CgChildConfig *cc = cg_child_config_new("gw");
-    g_array_unref(cc->local_ts);
-    cc->local_ts = cg_test_ts_list("10.1.0.0/16");
-    g_array_unref(cc->remote_ts);
-    cc->remote_ts = cg_test_ts_list("dynamic");
-    g_array_unref(cc->esp_proposals);
-    cc->esp_proposals = cg_test_proposals("aes256gcm16", CG_PROTO_ESP);
-    g_ptr_array_add(c->children, cc);
+    cg_test_add_child(c, "gw", "10.1.0.0/16", "dynamic");
+    cg_test_set_esp_proposals(c, "aes256gcm16");
     return c;
 }
 
@@ -118,47 +57,25 @@ rw_config(guint16 port)
     c->request_vip4 = TRUE;
     c->retransmit_timeout_ms = 200;
     c->retransmit_tries = 3;
-    CgChildConfig *cc = cg_child_config_new("rw");
-    g_array_unref(cc->local_ts);
-    cc->local_ts = cg_test_ts_list("dynamic");
-    g_array_unref(cc->remote_ts);
-    cc->remote_ts = cg_test_ts_list("10.1.0.0/16");
-    g_array_unref(cc->esp_proposals);
-    cc->esp_proposals = cg_test_proposals("aes256gcm16", CG_PROTO_ESP);
-    g_ptr_array_add(c->children, cc);
+    cg_test_add_child(c, "rw", "dynamic", "10.1.0.0/16");
+    cg_test_set_esp_proposals(c, "aes256gcm16");
     return c;
 }
 
 static void
 setup(Fixture *f, gboolean gw_mobike)
 {
-    g_autoptr(GError) error = NULL;
-    f->lines = g_ptr_array_new_with_free_func(g_free);
-    cg_log_set_sink(on_log_line, f->lines);
-    CgEngineOptions o;
-    cg_engine_options_init(&o);
-    o.bind_address = "127.0.0.1";
-    o.ike_port = 0;
-    o.natt_port = 0;
-    o.crypto_workers = 1;
-    f->gw = cg_engine_new(&o, &error);
-    g_assert_no_error(error);
+    CgEngineOptions gw_options, rw_options;
+    cg_test_loopback_options(&gw_options);
     /* the roaming side listens everywhere: it sends from 127.0.0.2 too */
-    o.bind_address = NULL;
-    f->rw = cg_engine_new(&o, &error);
-    g_assert_no_error(error);
-    f->gw_rec.events = g_array_new(FALSE, FALSE, sizeof(CgEventType));
-    f->rw_rec.events = g_array_new(FALSE, FALSE, sizeof(CgEventType));
-    cg_engine_subscribe(f->gw, on_event, &f->gw_rec);
-    cg_engine_subscribe(f->rw, on_event, &f->rw_rec);
-    CgPool *pool = cg_pool_new("vpn", "10.9.0.0/24", &error);
-    g_assert_no_error(error);
-    g_assert_true(cg_engine_add_pool(f->gw, pool, &error));
+    cg_test_loopback_options(&rw_options);
+    rw_options.bind_address = NULL;
+    cg_test_engine_pair_init(f, &gw_options, &rw_options);
+    cg_test_engine_pair_capture_log(f);
+    cg_test_engine_pair_add_pool(f, "vpn", "10.9.0.0/24");
     g_autoptr(CgConnConfig) gw = gw_config(gw_mobike);
-    g_assert_true(cg_engine_load_connection(f->gw, gw, &error));
     g_autoptr(CgConnConfig) rw = rw_config(cg_engine_get_ike_port(f->gw));
-    g_assert_true(cg_engine_load_connection(f->rw, rw, &error));
-    g_assert_no_error(error);
+    cg_test_engine_pair_load(f, gw, rw);
 }
 
 static void
@@ -176,37 +93,7 @@ fixture_setup_no_mobike(Fixture *f, gconstpointer data)
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-    cg_engine_free(f->rw);
-    cg_engine_free(f->gw);
-    cg_log_set_sink(NULL, NULL);
-    g_ptr_array_unref(f->lines);
-    g_array_unref(f->gw_rec.events);
-    g_array_unref(f->rw_rec.events);
-}
-
-static gboolean
-both_up(Fixture *f)
-{
-    return cg_test_count_events(f->gw_rec.events, CG_EVENT_CHILD_UP) >= 1
-           && cg_test_count_events(f->rw_rec.events, CG_EVENT_CHILD_UP) >= 1;
-}
-
-static guint32
-bring_up(Fixture *f)
-{
-    g_autoptr(GError) error = NULL;
-    guint32 id = cg_engine_initiate(f->rw, "rw", NULL, NULL, &error);
-    g_assert_no_error(error);
-    g_assert_true(run_until(both_up, f, TIMEOUT_MS));
-    return id;
-}
-
-static CgIkeSnapshot *
-only_sa(CgEngine *e)
-{
-    g_autoptr(GPtrArray) sas = cg_engine_list_sas(e, NULL);
-    g_assert_cmpuint(sas->len, ==, 1);
-    return g_ptr_array_steal_index(sas, 0);
+    cg_test_engine_pair_clear(f);
 }
 
 static char *
@@ -218,49 +105,53 @@ address_of(GInetSocketAddress *a)
 static gboolean
 gw_children_moved(Fixture *f)
 {
-    return count_lines(f, "[gw]", "CHILD_SA moved to") >= 1;
+    return cg_test_engine_pair_count_log(f, "[gw]", "CHILD_SA moved to") >= 1;
 }
 
 static gboolean
 rw_followed(Fixture *f)
 {
-    return count_lines(f, "[rw]", "the peer follows us to") >= 1;
+    return cg_test_engine_pair_count_log(f, "[rw]", "the peer follows us to") >= 1;
 }
 
 static gboolean
 moved_twice(Fixture *f)
 {
-    return count_lines(f, "[gw]", "CHILD_SA moved to") >= 2
-           && count_lines(f, "[rw]", "the peer follows us to") >= 2;
+    return cg_test_engine_pair_count_log(f, "[gw]", "CHILD_SA moved to") >= 2
+           && cg_test_engine_pair_count_log(f, "[rw]", "the peer follows us to") >= 2;
 }
 
 static void
 test_mobike_move(Fixture *f, gconstpointer data)
 {
-    guint32 rw_id = bring_up(f);
-    g_autoptr(CgIkeSnapshot) gw_before = only_sa(f->gw);
+    guint32 rw_id = cg_test_engine_pair_bring_up(f, TIMEOUT_MS);
+    g_autoptr(CgIkeSnapshot) gw_before = cg_test_only_sa(f->gw);
     g_autofree char *gw_remote_before = address_of(gw_before->remote);
     g_assert_cmpstr(gw_remote_before, ==, "127.0.0.1");
     /* RFC 4555 3.3: both sides announced it in IKE_AUTH */
-    g_assert_cmpuint(count_lines(f, "[rw]", "the peer supports MOBIKE"), ==, 1);
-    g_assert_cmpuint(count_lines(f, "[gw]", "the peer supports MOBIKE"), ==, 1);
+    g_assert_cmpuint(cg_test_engine_pair_count_log(f, "[rw]", "the peer supports MOBIKE"), ==, 1);
+    g_assert_cmpuint(cg_test_engine_pair_count_log(f, "[gw]", "the peer supports MOBIKE"), ==, 1);
 
     g_autoptr(GError) error = NULL;
     gint64 t0 = g_get_monotonic_time();
     g_assert_true(cg_engine_migrate_ike(f->rw, rw_id, "127.0.0.2", &error));
     g_assert_no_error(error);
-    g_assert_true(run_until(rw_followed, f, TIMEOUT_MS));
-    g_assert_true(run_until(gw_children_moved, f, TIMEOUT_MS));
+    g_assert_true(cg_test_engine_pair_run_until(f, rw_followed, TIMEOUT_MS));
+    g_assert_true(cg_test_engine_pair_run_until(f, gw_children_moved, TIMEOUT_MS));
     g_test_message("MOBIKE move confirmed by both sides after %" G_GINT64_FORMAT " us",
                    g_get_monotonic_time() - t0);
-    g_assert_cmpuint(count_lines(f, "[rw]", "sending UPDATE_SA_ADDRESSES from 127.0.0.2"), ==, 1);
-    g_assert_cmpuint(count_lines(f, "[gw]", "the peer moves from 127.0.0.1"), ==, 1);
+    g_assert_cmpuint(
+        cg_test_engine_pair_count_log(f, "[rw]", "sending UPDATE_SA_ADDRESSES from 127.0.0.2"), ==,
+        1);
+    g_assert_cmpuint(cg_test_engine_pair_count_log(f, "[gw]", "the peer moves from 127.0.0.1"), ==,
+                     1);
     /* the gateway checked return routability before moving ESP */
-    g_assert_cmpuint(count_lines(f, "[gw]", "is reachable (COOKIE2 echoed)"), ==, 1);
+    g_assert_cmpuint(cg_test_engine_pair_count_log(f, "[gw]", "is reachable (COOKIE2 echoed)"), ==,
+                     1);
 
     /* the same IKE_SA on both sides, now at 127.0.0.2 */
-    g_autoptr(CgIkeSnapshot) rw_after = only_sa(f->rw);
-    g_autoptr(CgIkeSnapshot) gw_after = only_sa(f->gw);
+    g_autoptr(CgIkeSnapshot) rw_after = cg_test_only_sa(f->rw);
+    g_autoptr(CgIkeSnapshot) gw_after = cg_test_only_sa(f->gw);
     g_assert_cmpuint(rw_after->unique_id, ==, rw_id);
     g_assert_cmpuint(gw_after->unique_id, ==, gw_before->unique_id);
     g_assert_true(memcmp(rw_after->spi_i, gw_before->spi_i, 8) == 0);
@@ -276,8 +167,8 @@ test_mobike_move(Fixture *f, gconstpointer data)
     /* and back */
     g_assert_true(cg_engine_migrate_ike(f->rw, rw_id, "127.0.0.1", &error));
     g_assert_no_error(error);
-    g_assert_true(run_until(moved_twice, f, TIMEOUT_MS));
-    g_autoptr(CgIkeSnapshot) gw_back = only_sa(f->gw);
+    g_assert_true(cg_test_engine_pair_run_until(f, moved_twice, TIMEOUT_MS));
+    g_autoptr(CgIkeSnapshot) gw_back = cg_test_only_sa(f->gw);
     g_autofree char *gw_remote_back = address_of(gw_back->remote);
     g_assert_cmpstr(gw_remote_back, ==, "127.0.0.1");
     g_assert_cmpuint(gw_back->unique_id, ==, gw_before->unique_id);
@@ -287,16 +178,16 @@ test_mobike_move(Fixture *f, gconstpointer data)
 static void
 test_no_change(Fixture *f, gconstpointer data)
 {
-    guint32 rw_id = bring_up(f);
+    guint32 rw_id = cg_test_engine_pair_bring_up(f, TIMEOUT_MS);
     cg_engine_network_changed(f->rw);
     cg_engine_network_changed(f->gw);
     cg_test_spin(200);
-    g_autoptr(CgIkeSnapshot) rw = only_sa(f->rw);
+    g_autoptr(CgIkeSnapshot) rw = cg_test_only_sa(f->rw);
     g_assert_cmpuint(rw->unique_id, ==, rw_id);
     g_autofree char *local = address_of(rw->local);
     g_assert_cmpstr(local, ==, "127.0.0.1");
-    g_assert_cmpuint(count_lines(f, NULL, "UPDATE_SA_ADDRESSES"), ==, 0);
-    g_assert_cmpuint(count_lines(f, NULL, "re-establishing"), ==, 0);
+    g_assert_cmpuint(cg_test_engine_pair_count_log(f, NULL, "UPDATE_SA_ADDRESSES"), ==, 0);
+    g_assert_cmpuint(cg_test_engine_pair_count_log(f, NULL, "re-establishing"), ==, 0);
 
     /* after a resume: a liveness check at once, answered */
     CgEngineStats before, after;
@@ -305,15 +196,16 @@ test_no_change(Fixture *f, gconstpointer data)
     cg_test_spin(300);
     cg_engine_get_stats(f->gw, &after);
     g_assert_cmpuint(after.packets_in, ==, before.packets_in + 1);
-    g_assert_cmpuint(count_lines(f, "[rw]", "checking that the peer is still there"), ==, 1);
+    g_assert_cmpuint(
+        cg_test_engine_pair_count_log(f, "[rw]", "checking that the peer is still there"), ==, 1);
     g_assert_cmpuint(cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_DOWN), ==, 0);
-    g_assert_cmpuint(count_lines(f, NULL, "UPDATE_SA_ADDRESSES"), ==, 0);
+    g_assert_cmpuint(cg_test_engine_pair_count_log(f, NULL, "UPDATE_SA_ADDRESSES"), ==, 0);
 }
 
 static void
 test_bad_arguments(Fixture *f, gconstpointer data)
 {
-    guint32 rw_id = bring_up(f);
+    guint32 rw_id = cg_test_engine_pair_bring_up(f, TIMEOUT_MS);
     g_autoptr(GError) error = NULL;
     g_assert_false(cg_engine_migrate_ike(f->rw, rw_id, "not-an-address", &error));
     g_assert_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID);
@@ -325,7 +217,7 @@ test_bad_arguments(Fixture *f, gconstpointer data)
     g_assert_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID);
     g_clear_error(&error);
     /* RFC 4555 3.4: the responder does not move an IKE_SA */
-    g_autoptr(CgIkeSnapshot) gw = only_sa(f->gw);
+    g_autoptr(CgIkeSnapshot) gw = cg_test_only_sa(f->gw);
     g_assert_false(cg_engine_migrate_ike(f->gw, gw->unique_id, "127.0.0.1", &error));
     g_assert_error(error, CG_ENGINE_ERROR, CG_ENGINE_ERROR_INVALID);
 }
@@ -335,29 +227,27 @@ reestablished(Fixture *f)
 {
     if (!f->rw_rec.rekeyed_to || f->rw_rec.last_ike_up != f->rw_rec.rekeyed_to)
         return FALSE;
-    g_autoptr(GPtrArray) rw = cg_engine_list_sas(f->rw, NULL);
-    g_autoptr(GPtrArray) gw = cg_engine_list_sas(f->gw, NULL);
-    return rw->len == 1 && gw->len == 1 && ((CgIkeSnapshot *)rw->pdata[0])->children->len == 1
-           && ((CgIkeSnapshot *)gw->pdata[0])->children->len == 1;
+    return cg_test_engine_pair_one_child_each(f);
 }
 
 static void
 test_reestablish(Fixture *f, gconstpointer data)
 {
-    guint32 rw_id = bring_up(f);
-    g_assert_cmpuint(count_lines(f, "[rw]", "the peer supports MOBIKE"), ==, 0);
+    guint32 rw_id = cg_test_engine_pair_bring_up(f, TIMEOUT_MS);
+    g_assert_cmpuint(cg_test_engine_pair_count_log(f, "[rw]", "the peer supports MOBIKE"), ==, 0);
     g_autoptr(GError) error = NULL;
     gint64 t0 = g_get_monotonic_time();
     g_assert_true(cg_engine_migrate_ike(f->rw, rw_id, "127.0.0.2", &error));
     g_assert_no_error(error);
-    g_assert_true(run_until(reestablished, f, TIMEOUT_MS));
+    g_assert_true(cg_test_engine_pair_run_until(f, reestablished, TIMEOUT_MS));
     g_test_message("re-established after %" G_GINT64_FORMAT " us", g_get_monotonic_time() - t0);
     g_assert_cmpuint(f->rw_rec.rekeyed_from, ==, rw_id);
-    g_assert_cmpuint(count_lines(f, "[rw]", "has no MOBIKE: re-establishing"), ==, 1);
+    g_assert_cmpuint(cg_test_engine_pair_count_log(f, "[rw]", "has no MOBIKE: re-establishing"), ==,
+                     1);
     /* listeners follow the successor: the old SA is not reported down */
     g_assert_cmpuint(cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_DOWN), ==, 0);
-    g_autoptr(CgIkeSnapshot) rw = only_sa(f->rw);
-    g_autoptr(CgIkeSnapshot) gw = only_sa(f->gw);
+    g_autoptr(CgIkeSnapshot) rw = cg_test_only_sa(f->rw);
+    g_autoptr(CgIkeSnapshot) gw = cg_test_only_sa(f->gw);
     g_assert_cmpuint(rw->unique_id, ==, f->rw_rec.rekeyed_to);
     g_autofree char *local = address_of(rw->local);
     g_autofree char *remote = address_of(gw->remote);

@@ -13,55 +13,8 @@
 #include <string.h>
 
 #include "config/cg-config.h"
-#include "crypto/cg-crypto.h"
 #include "kernel/cg-kernel.h"
-#include "log/cg-log.h"
-
-static int failures;
-
-static void
-check(gboolean ok, const char *what, const char *detail)
-{
-    printf("%s: %s%s%s\n", ok ? "PASS" : "FAIL", what, detail ? ": " : "", detail ? detail : "");
-    if (!ok)
-        failures++;
-}
-
-static char *
-run(const char *cmd)
-{
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    int status = 0;
-    g_autoptr(GError) error = NULL;
-    if (!g_spawn_command_line_sync(cmd, &out, &err, &status, &error))
-        return g_strdup(error->message);
-    return g_strconcat(out ? out : "", err ? err : "", NULL);
-}
-
-static CgTrafficSelector
-ts_range(const char *from, const char *to)
-{
-    g_autoptr(GInetAddress) a = g_inet_address_new_from_string(from);
-    g_autoptr(GInetAddress) b = g_inet_address_new_from_string(to);
-    gboolean v6 = g_inet_address_get_family(a) == G_SOCKET_FAMILY_IPV6;
-    CgTrafficSelector ts = {
-        .ts_type = v6 ? CG_TS_IPV6_ADDR_RANGE : CG_TS_IPV4_ADDR_RANGE,
-        .end_port = 0xffff,
-    };
-    memcpy(ts.start_addr, g_inet_address_to_bytes(a), v6 ? 16 : 4);
-    memcpy(ts.end_addr, g_inet_address_to_bytes(b), v6 ? 16 : 4);
-    return ts;
-}
-
-static guint
-count(const char *haystack, const char *needle)
-{
-    guint n = 0;
-    for (const char *p = haystack; (p = strstr(p, needle)); p++)
-        n++;
-    return n;
-}
+#include "cg-test-check.h"
 
 /* Installs policies for reqid with the given selectors and outer
  * addresses, checks the number of templates and the given lines, removes
@@ -71,63 +24,41 @@ policy_case(CgKernel *k, const char *name, guint32 reqid, GInetAddress *us, GIne
             CgTrafficSelector *local, guint n_local, CgTrafficSelector *remote, guint n_remote,
             guint want_templates, const char *const *want_lines)
 {
-    static const guint8 key[36] = { 7 };
-    CgKernelSa sa = {
-        .spi = 0x5000 + reqid,
-        .src = us,
-        .dst = peer,
-        .mode = CG_MODE_TUNNEL,
-        .encr_id = CG_ENCR_AES_GCM_16,
-        .encr_key_bits = 256,
-        .encr_key = key,
-        .encr_key_len = 36,
-        .reqid = reqid,
-        .n_local_ts = n_local,
-        .n_remote_ts = n_remote,
-        .local_ts = local,
-        .remote_ts = remote,
-        .conn_name = "xfrm6-check",
-    };
+    CgKernelSa sa
+        = cg_test_gcm_tunnel_sa(0x5000 + reqid, us, peer, reqid, local, n_local, remote, n_remote);
+    sa.conn_name = "xfrm6-check";
     g_autoptr(GError) error = NULL;
     g_autofree char *what = g_strdup_printf("%s: policies installed", name);
-    check(k->ops->add_policies(k, reqid, &sa, &error), what, error ? error->message : NULL);
-    g_autofree char *policies = run("ip xfrm policy list");
+    cg_test_check(k->ops->add_policies(k, reqid, &sa, &error), what, error ? error->message : NULL);
+    g_autofree char *policies = cg_test_run_command("ip xfrm policy list");
     g_autofree char *tag = g_strdup_printf("reqid %u mode tunnel", reqid);
-    guint n = count(policies, tag);
+    guint n = cg_test_count_substrings(policies, tag);
     g_autofree char *n_text
         = g_strdup_printf("%u templates with reqid %u (want %u)", n, reqid, want_templates);
     g_autofree char *what_n = g_strdup_printf("%s: one policy per prefix pair and direction", name);
-    check(n == want_templates, what_n, n_text);
+    cg_test_check(n == want_templates, what_n, n_text);
     for (guint i = 0; want_lines[i]; i++) {
         g_autofree char *what_l = g_strdup_printf("%s: the kernel shows '%s'", name, want_lines[i]);
-        check(strstr(policies, want_lines[i]) != NULL, what_l, NULL);
+        cg_test_check(strstr(policies, want_lines[i]) != NULL, what_l, NULL);
     }
-    if (failures)
+    if (cg_test_check_failures())
         printf("INFO: ip xfrm policy list:\n%s\n", policies);
     g_clear_error(&error);
     g_autofree char *what_d = g_strdup_printf("%s: policies deleted", name);
-    check(k->ops->del_policies(k, reqid, &error), what_d, error ? error->message : NULL);
+    cg_test_check(k->ops->del_policies(k, reqid, &error), what_d, error ? error->message : NULL);
     g_free(policies);
-    policies = run("ip xfrm policy list");
+    policies = cg_test_run_command("ip xfrm policy list");
     g_autofree char *what_g = g_strdup_printf("%s: no policy of reqid %u left", name, reqid);
-    check(strstr(policies, tag) == NULL, what_g, NULL);
+    cg_test_check(strstr(policies, tag) == NULL, what_g, NULL);
 }
 
 int
 main(int argc, char **argv)
 {
     g_autoptr(GError) error = NULL;
-    cg_log_set_level(CG_LOG_WARNING);
-    if (!cg_crypto_init(NULL, &error)) {
-        printf("FAIL: crypto: %s\n", error->message);
-        return 1;
-    }
+    gboolean esp = FALSE;
     const char *why = NULL;
-    gboolean esp = cg_kernel_xfrm_esp_available(&why);
-    printf("INFO: kernel ESP %s (%s)\n", esp ? "available" : "NOT available", why);
-
-    CgKernel *k = cg_kernel_xfrm_new(NULL, &error);
-    check(k != NULL, "xfrm backend opens netlink", error ? error->message : NULL);
+    CgKernel *k = cg_test_check_open_xfrm("xfrm backend opens netlink", &esp, &why);
     if (!k)
         return 1;
 
@@ -139,29 +70,30 @@ main(int argc, char **argv)
     /* 1. an SPI towards an IPv6 peer */
     guint32 spi_in = 0;
     gboolean ok = k->ops->get_spi(k, peer6, us6, 21, &spi_in, &error);
-    check(ok && spi_in >= 0x100, "XFRM_MSG_ALLOCSPI with IPv6 addresses gives an SPI",
-          error ? error->message : NULL);
-    g_autofree char *states = run("ip xfrm state list");
+    cg_test_check(ok && spi_in >= 0x100, "XFRM_MSG_ALLOCSPI with IPv6 addresses gives an SPI",
+                  error ? error->message : NULL);
+    g_autofree char *states = cg_test_run_command("ip xfrm state list");
     g_autofree char *want_spi = g_strdup_printf("spi 0x%08x", spi_in);
-    check(strstr(states, want_spi) != NULL && strstr(states, "src fd60::2 dst fd60::1") != NULL,
-          "the larval SA has the IPv6 addresses", want_spi);
+    cg_test_check(strstr(states, want_spi) != NULL
+                      && strstr(states, "src fd60::2 dst fd60::1") != NULL,
+                  "the larval SA has the IPv6 addresses", want_spi);
 
     /* 2. 6-in-6: a /64 against a range of 6 addresses (4 prefixes) */
-    CgTrafficSelector l6[] = { ts_range("fd61::", "fd61::ffff:ffff:ffff:ffff") };
-    CgTrafficSelector r6[] = { ts_range("fd62::1", "fd62::6") };
+    CgTrafficSelector l6[] = { cg_test_ts_range("fd61::", "fd61::ffff:ffff:ffff:ffff") };
+    CgTrafficSelector r6[] = { cg_test_ts_range("fd62::1", "fd62::6") };
     const char *const lines66[] = { "src fd61::/64 dst fd62::2/127", "dir out", "dir fwd",
                                     "tmpl src fd60::1 dst fd60::2", NULL };
     policy_case(k, "6-in-6", 22, us6, peer6, l6, 1, r6, 1, 12, lines66);
 
     /* 3. 4-in-6: IPv4 selectors, IPv6 tunnel endpoints */
-    CgTrafficSelector l4[] = { ts_range("10.61.0.0", "10.61.0.255") };
-    CgTrafficSelector r4[] = { ts_range("10.62.0.1", "10.62.0.1") };
+    CgTrafficSelector l4[] = { cg_test_ts_range("10.61.0.0", "10.61.0.255") };
+    CgTrafficSelector r4[] = { cg_test_ts_range("10.62.0.1", "10.62.0.1") };
     const char *const lines46[]
         = { "src 10.61.0.0/24 dst 10.62.0.1/32", "tmpl src fd60::1 dst fd60::2", NULL };
     policy_case(k, "4-in-6", 23, us6, peer6, l4, 1, r4, 1, 3, lines46);
 
     /* 4. 6-in-4: IPv6 selectors, IPv4 tunnel endpoints */
-    CgTrafficSelector r6b[] = { ts_range("fd62::1", "fd62::1") };
+    CgTrafficSelector r6b[] = { cg_test_ts_range("fd62::1", "fd62::1") };
     const char *const lines64[]
         = { "src fd61::/64 dst fd62::1/128", "tmpl src 10.60.0.1 dst 10.60.0.2", NULL };
     policy_case(k, "6-in-4", 24, us4, peer4, l6, 1, r6b, 1, 3, lines64);
@@ -177,56 +109,41 @@ main(int argc, char **argv)
     g_autoptr(GInetAddress) vip = g_inet_address_new_from_string("fd63::7");
     g_clear_error(&error);
     ok = k->ops->add_vip && k->ops->add_vip(k, vip, 128, &error);
-    g_autofree char *addrs = run("ip -6 addr show dev lo");
-    check(ok && strstr(addrs, "fd63::7/128") != NULL, "IPv6 virtual IP added",
-          error ? error->message : NULL);
+    g_autofree char *addrs = cg_test_run_command("ip -6 addr show dev lo");
+    cg_test_check(ok && strstr(addrs, "fd63::7/128") != NULL, "IPv6 virtual IP added",
+                  error ? error->message : NULL);
     g_clear_error(&error);
     ok = k->ops->del_vip && k->ops->del_vip(k, vip, 128, &error);
     g_free(addrs);
-    addrs = run("ip -6 addr show dev lo");
-    check(ok && strstr(addrs, "fd63::7") == NULL, "IPv6 virtual IP removed",
-          error ? error->message : NULL);
+    addrs = cg_test_run_command("ip -6 addr show dev lo");
+    cg_test_check(ok && strstr(addrs, "fd63::7") == NULL, "IPv6 virtual IP removed",
+                  error ? error->message : NULL);
 
     /* 7. an ESP SA between IPv6 addresses: only where the kernel has ESP */
-    static const guint8 key[36] = { 9 };
-    CgKernelSa in_sa = {
-        .spi = spi_in,
-        .inbound = TRUE,
-        .src = peer6,
-        .dst = us6,
-        .mode = CG_MODE_TUNNEL,
-        .encr_id = CG_ENCR_AES_GCM_16,
-        .encr_key_bits = 256,
-        .encr_key = key,
-        .encr_key_len = 36,
-        .reqid = 21,
-        .replay_window = 128,
-        .n_local_ts = 1,
-        .n_remote_ts = 1,
-        .local_ts = l6,
-        .remote_ts = r6,
-        .conn_name = "xfrm6-check",
-    };
+    CgKernelSa in_sa = cg_test_gcm_tunnel_sa(spi_in, peer6, us6, 21, l6, 1, r6, 1);
+    in_sa.inbound = TRUE;
+    in_sa.replay_window = 128;
+    in_sa.conn_name = "xfrm6-check";
     g_clear_error(&error);
     ok = k->ops->add_sa(k, &in_sa, &error);
     if (!ok && g_error_matches(error, CG_KERNEL_ERROR, CG_KERNEL_ERROR_UNSUPPORTED)) {
         printf("SKIPPED: *** an ESP SA between IPv6 addresses could NOT be installed on this "
                "kernel: %s ***\n",
                error->message);
-        check(!esp, "the probe agrees that this kernel has no ESP", why);
+        cg_test_check(!esp, "the probe agrees that this kernel has no ESP", why);
     } else {
-        check(ok, "inbound ESP SA between IPv6 addresses installed", error ? error->message : NULL);
+        cg_test_check(ok, "inbound ESP SA between IPv6 addresses installed",
+                      error ? error->message : NULL);
         g_clear_error(&error);
-        check(k->ops->del_sa(k, spi_in, TRUE, &error), "IPv6 SA deleted",
-              error ? error->message : NULL);
+        cg_test_check(k->ops->del_sa(k, spi_in, TRUE, &error), "IPv6 SA deleted",
+                      error ? error->message : NULL);
     }
 
     cg_kernel_free(k);
-    g_autofree char *policies = run("ip xfrm policy list");
-    check(strstr(policies, "xfrm6") == NULL && strstr(policies, "reqid 2") == NULL,
-          "no policy left behind", NULL);
-    printf("%s\n", failures ? "RESULT: FAIL" : "RESULT: PASS");
+    g_autofree char *policies = cg_test_run_command("ip xfrm policy list");
+    cg_test_check(strstr(policies, "xfrm6") == NULL && strstr(policies, "reqid 2") == NULL,
+                  "no policy left behind", NULL);
     (void)argc;
     (void)argv;
-    return failures ? 1 : 0;
+    return cg_test_check_result();
 }

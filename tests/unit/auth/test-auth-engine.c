@@ -9,104 +9,37 @@
 #include "crypto/cg-crypto.h"
 #include "engine/cg-engine.h"
 #include "log/cg-log.h"
+#include "cg-test-engine-pair.h"
 #include "cg-test-loop.h"
 
 #define TIMEOUT_MS 8000
 
-typedef struct {
-    guint ike_up;
-    guint ike_down;
-    guint auth_failed;
-    CgReason down_reason;
-    CgReason auth_reason;
-    char *down_message;
-    char *auth_message;
-} Recorder;
-
-typedef struct {
-    CgEngine *gw;
-    CgEngine *rw;
-    Recorder gw_rec;
-    Recorder rw_rec;
-} Fixture;
-
-static GString *log_lines;
-
-static void
-on_log(CgLogLevel level, const char *conn, const char *line, gpointer user_data)
-{
-    g_string_append(log_lines, line);
-    g_string_append_c(log_lines, '\n');
-}
-
-static void
-on_event(const CgEvent *ev, gpointer user_data)
-{
-    Recorder *r = user_data;
-    switch (ev->type) {
-        case CG_EVENT_IKE_UP:
-            r->ike_up++;
-            break;
-        case CG_EVENT_IKE_DOWN:
-            r->ike_down++;
-            r->down_reason = ev->reason;
-            g_free(r->down_message);
-            r->down_message = g_strdup(ev->message);
-            break;
-        case CG_EVENT_AUTH:
-            if (!ev->success) {
-                r->auth_failed++;
-                r->auth_reason = ev->reason;
-                g_free(r->auth_message);
-                r->auth_message = g_strdup(ev->message);
-            }
-            break;
-        default:
-            break;
-    }
-}
-
-static gboolean
-run_until(gboolean (*cond)(Fixture *), Fixture *f, guint timeout_ms)
-{
-    CgTestDeadline deadline;
-    cg_test_deadline_start(&deadline, timeout_ms);
-    while (!cond(f) && !cg_test_deadline_passed(&deadline))
-        g_main_context_iteration(NULL, TRUE);
-    cg_test_deadline_stop(&deadline);
-    return cond(f);
-}
+/* the gateway ("gw") and the road warrior ("rw") with every log line */
+typedef CgTestEnginePair Fixture;
 
 static gboolean
 both_up(Fixture *f)
 {
-    return f->gw_rec.ike_up >= 1 && f->rw_rec.ike_up >= 1;
+    return cg_test_engine_pair_both_saw(f, CG_EVENT_IKE_UP, 1);
 }
 
 static gboolean
 rw_down(Fixture *f)
 {
-    return f->rw_rec.ike_down >= 1;
+    return cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_DOWN) >= 1;
+}
+
+/* the log lines captured so far that hold needle */
+static guint
+logged(Fixture *f, const char *needle)
+{
+    return cg_test_engine_pair_count_log(f, NULL, needle);
 }
 
 static char *
 data_path(const char *name)
 {
     return g_build_filename(AUTH_DATA_DIR, name, NULL);
-}
-
-static void
-add_child(CgConnConfig *c, const char *name, const char *local, const char *remote)
-{
-    g_autoptr(GError) error = NULL;
-    CgChildConfig *cc = cg_child_config_new(name);
-    g_array_unref(cc->local_ts);
-    cc->local_ts = cg_ts_list_parse(local, &error);
-    g_assert_no_error(error);
-    g_array_unref(cc->remote_ts);
-    cc->remote_ts = cg_ts_list_parse(remote, &error);
-    g_assert_no_error(error);
-    g_ptr_array_add(c->children, cc);
 }
 
 /* the gateway: certificate (with the intermediate), CA for clients */
@@ -122,7 +55,7 @@ gw_config(const char *cert, const char *key, CgAuthBy remote_auth)
     c->cert = data_path(cert);
     c->key = data_path(key);
     g_ptr_array_add(c->cacerts, data_path("ca.pem"));
-    add_child(c, "gw", "10.1.0.0/16", "dynamic");
+    cg_test_add_child(c, "gw", "10.1.0.0/16", "dynamic");
     return c;
 }
 
@@ -145,37 +78,24 @@ rw_config(guint16 port, CgAuthBy local_auth)
     }
     c->retransmit_timeout_ms = 200;
     c->retransmit_tries = 3;
-    add_child(c, "rw", "dynamic", "10.1.0.0/16");
+    cg_test_add_child(c, "rw", "dynamic", "10.1.0.0/16");
     return c;
 }
 
 static void
 fixture_engines(Fixture *f)
 {
-    g_autoptr(GError) error = NULL;
-    CgEngineOptions o;
-    cg_engine_options_init(&o);
-    o.bind_address = "127.0.0.1";
-    o.ike_port = 0;
-    o.natt_port = 0;
-    o.crypto_workers = 1;
-    f->gw = cg_engine_new(&o, &error);
-    g_assert_no_error(error);
-    f->rw = cg_engine_new(&o, &error);
-    g_assert_no_error(error);
-    cg_engine_subscribe(f->gw, on_event, &f->gw_rec);
-    cg_engine_subscribe(f->rw, on_event, &f->rw_rec);
-    g_string_truncate(log_lines, 0);
+    CgEngineOptions options;
+    cg_test_loopback_options(&options);
+    cg_test_engine_pair_init(f, &options, &options);
+    cg_test_engine_pair_capture_log(f);
 }
 
 static void
 fixture_load(Fixture *f, CgConnConfig *gw, CgConnConfig *rw)
 {
     g_autoptr(GError) error = NULL;
-    g_assert_true(cg_engine_load_connection(f->gw, gw, &error));
-    g_assert_no_error(error);
-    g_assert_true(cg_engine_load_connection(f->rw, rw, &error));
-    g_assert_no_error(error);
+    cg_test_engine_pair_load(f, gw, rw);
     g_assert_cmpuint(cg_engine_initiate(f->rw, "rw", NULL, NULL, &error), >, 0);
     g_assert_no_error(error);
 }
@@ -183,21 +103,8 @@ fixture_load(Fixture *f, CgConnConfig *gw, CgConnConfig *rw)
 static void
 fixture_free(Fixture *f)
 {
-    cg_engine_free(f->rw);
-    cg_engine_free(f->gw);
-    g_free(f->gw_rec.down_message);
-    g_free(f->gw_rec.auth_message);
-    g_free(f->rw_rec.down_message);
-    g_free(f->rw_rec.auth_message);
+    cg_test_engine_pair_clear(f);
     cg_creds_clear();
-}
-
-static CgIkeSnapshot *
-first_sa(CgEngine *engine)
-{
-    g_autoptr(GPtrArray) sas = cg_engine_list_sas(engine, NULL);
-    g_assert_cmpuint(sas->len, ==, 1);
-    return g_steal_pointer(&sas->pdata[0]);
 }
 
 static void
@@ -209,19 +116,19 @@ test_certificates(void)
     g_autoptr(CgConnConfig) rw = rw_config(cg_engine_get_ike_port(f.gw), CG_AUTH_BY_PUBKEY);
     cg_test_set_identity(&rw->local_id, "rw@test");
     fixture_load(&f, gw, rw);
-    g_assert_true(run_until(both_up, &f, TIMEOUT_MS));
+    g_assert_true(cg_test_engine_pair_run_until(&f, both_up, TIMEOUT_MS));
 
-    g_autoptr(CgIkeSnapshot) rs = first_sa(f.rw);
+    g_autoptr(CgIkeSnapshot) rs = cg_test_only_sa(f.rw);
     g_assert_cmpstr(rs->local_auth, ==, "pubkey");
     g_assert_cmpstr(rs->remote_auth, ==, "pubkey");
     g_assert_cmpstr(rs->remote_id, ==, "gw.test");
     g_assert_nonnull(rs->peer_cert_der);
-    g_autoptr(CgIkeSnapshot) gs = first_sa(f.gw);
+    g_autoptr(CgIkeSnapshot) gs = cg_test_only_sa(f.gw);
     g_assert_cmpstr(gs->remote_id, ==, "rw@test");
     g_assert_nonnull(gs->peer_cert_der);
     /* RFC 7427: both announced hashes, so both signed with method 14 */
-    g_assert_nonnull(strstr(log_lines->str, "signed AUTH with RSA-PKCS1/SHA-256 (method 14)"));
-    g_assert_nonnull(strstr(log_lines->str, "signed AUTH with ECDSA/SHA-256 (method 14)"));
+    g_assert_cmpuint(logged(&f, "signed AUTH with RSA-PKCS1/SHA-256 (method 14)"), >, 0);
+    g_assert_cmpuint(logged(&f, "signed AUTH with ECDSA/SHA-256 (method 14)"), >, 0);
     fixture_free(&f);
 }
 
@@ -240,11 +147,11 @@ test_certificate_dn_identity(void)
     rw->rsa_pss = TRUE;
     gw->rsa_pss = TRUE;
     fixture_load(&f, gw, rw);
-    g_assert_true(run_until(both_up, &f, TIMEOUT_MS));
-    g_autoptr(CgIkeSnapshot) gs = first_sa(f.gw);
+    g_assert_true(cg_test_engine_pair_run_until(&f, both_up, TIMEOUT_MS));
+    g_autoptr(CgIkeSnapshot) gs = cg_test_only_sa(f.gw);
     g_assert_nonnull(strstr(gs->remote_id, "CN=rw384.test"));
-    g_assert_nonnull(strstr(log_lines->str, "signed AUTH with RSA-PSS/SHA-256 (method 14)"));
-    g_assert_nonnull(strstr(log_lines->str, "signed AUTH with ECDSA/SHA-384 (method 14)"));
+    g_assert_cmpuint(logged(&f, "signed AUTH with RSA-PSS/SHA-256 (method 14)"), >, 0);
+    g_assert_cmpuint(logged(&f, "signed AUTH with ECDSA/SHA-384 (method 14)"), >, 0);
     fixture_free(&f);
 }
 
@@ -268,12 +175,12 @@ expect_rejection(const char *gw_cert, const char *gw_key, const char *gw_id, con
     if (rw_remote_id)
         cg_test_set_identity(&rw->remote_id, rw_remote_id);
     fixture_load(&f, gw, rw);
-    g_assert_true(run_until(rw_down, &f, TIMEOUT_MS));
-    g_assert_cmpuint(f.rw_rec.ike_up, ==, 0);
-    g_assert_cmpint(f.rw_rec.down_reason, ==, want);
-    g_assert_cmpint(f.rw_rec.auth_reason, ==, want);
-    if (!strstr(f.rw_rec.down_message, want_text))
-        g_error("'%s' not in '%s'", want_text, f.rw_rec.down_message);
+    g_assert_true(cg_test_engine_pair_run_until(&f, rw_down, TIMEOUT_MS));
+    g_assert_cmpuint(cg_test_count_events(f.rw_rec.events, CG_EVENT_IKE_UP), ==, 0);
+    g_assert_cmpint(cg_test_recorder_last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==, want);
+    g_assert_cmpint(f.rw_rec.last_auth_failure, ==, want);
+    if (!strstr(f.rw_rec.last_down_message, want_text))
+        g_error("'%s' not in '%s'", want_text, f.rw_rec.last_down_message);
     fixture_free(&f);
 }
 
@@ -314,30 +221,33 @@ test_reject_identity_not_in_cert(void)
                      CG_REASON_ID_MISMATCH, "which its certificate 'CN=gw.test");
 }
 
+/* the road warrior trusts no CA, only the pinned gateway certificate */
+static void
+start_pinned(Fixture *f, const char *pinned_cert)
+{
+    fixture_engines(f);
+    g_autoptr(CgConnConfig) gw = gw_config("gw-chain.pem", "gw.key", CG_AUTH_BY_PUBKEY);
+    g_autoptr(CgConnConfig) rw = rw_config(cg_engine_get_ike_port(f->gw), CG_AUTH_BY_PUBKEY);
+    g_ptr_array_set_size(rw->cacerts, 0);
+    rw->remote_cert = data_path(pinned_cert);
+    fixture_load(f, gw, rw);
+}
+
 /* a pinned gateway certificate needs no CA; another one is refused */
 static void
 test_pinned_certificate(void)
 {
     Fixture f = { 0 };
-    fixture_engines(&f);
-    g_autoptr(CgConnConfig) gw = gw_config("gw-chain.pem", "gw.key", CG_AUTH_BY_PUBKEY);
-    g_autoptr(CgConnConfig) rw = rw_config(cg_engine_get_ike_port(f.gw), CG_AUTH_BY_PUBKEY);
-    g_ptr_array_set_size(rw->cacerts, 0);
-    rw->remote_cert = data_path("gw.pem");
-    fixture_load(&f, gw, rw);
-    g_assert_true(run_until(both_up, &f, TIMEOUT_MS));
+    start_pinned(&f, "gw.pem");
+    g_assert_true(cg_test_engine_pair_run_until(&f, both_up, TIMEOUT_MS));
     fixture_free(&f);
 
     Fixture g = { 0 };
-    fixture_engines(&g);
-    g_autoptr(CgConnConfig) gw2 = gw_config("gw-chain.pem", "gw.key", CG_AUTH_BY_PUBKEY);
-    g_autoptr(CgConnConfig) rw2 = rw_config(cg_engine_get_ike_port(g.gw), CG_AUTH_BY_PUBKEY);
-    g_ptr_array_set_size(rw2->cacerts, 0);
-    rw2->remote_cert = data_path("stranger.pem");
-    fixture_load(&g, gw2, rw2);
-    g_assert_true(run_until(rw_down, &g, TIMEOUT_MS));
-    g_assert_cmpint(g.rw_rec.down_reason, ==, CG_REASON_CERT_UNTRUSTED);
-    g_assert_nonnull(strstr(g.rw_rec.down_message, "is not the pinned one"));
+    start_pinned(&g, "stranger.pem");
+    g_assert_true(cg_test_engine_pair_run_until(&g, rw_down, TIMEOUT_MS));
+    g_assert_cmpint(cg_test_recorder_last_reason(&g.rw_rec, CG_EVENT_IKE_DOWN), ==,
+                    CG_REASON_CERT_UNTRUSTED);
+    g_assert_nonnull(strstr(g.rw_rec.last_down_message, "is not the pinned one"));
     fixture_free(&g);
 }
 
@@ -363,11 +273,11 @@ test_eap_mschapv2(void)
     Fixture f = { 0 };
     fixture_engines(&f);
     setup_eap(&f, "alice@test", "correct horse battery", FALSE);
-    g_assert_true(run_until(both_up, &f, TIMEOUT_MS));
-    g_autoptr(CgIkeSnapshot) rs = first_sa(f.rw);
+    g_assert_true(cg_test_engine_pair_run_until(&f, both_up, TIMEOUT_MS));
+    g_autoptr(CgIkeSnapshot) rs = cg_test_only_sa(f.rw);
     g_assert_cmpstr(rs->local_auth, ==, "eap-mschapv2");
     g_assert_cmpstr(rs->remote_auth, ==, "pubkey");
-    g_autoptr(CgIkeSnapshot) gs = first_sa(f.gw);
+    g_autoptr(CgIkeSnapshot) gs = cg_test_only_sa(f.gw);
     g_assert_cmpstr(gs->eap_identity, ==, "alice@test");
     g_assert_cmpstr(gs->remote_id, ==, "alice@test");
     g_assert_cmpstr(gs->remote_auth, ==, "eap-mschapv2");
@@ -382,9 +292,9 @@ test_eap_only_refused_for_mschapv2(void)
     Fixture f = { 0 };
     fixture_engines(&f);
     setup_eap(&f, "alice@test", "correct horse battery", TRUE);
-    g_assert_true(run_until(both_up, &f, TIMEOUT_MS));
-    g_assert_null(strstr(log_lines->str, "EAP-only authentication (RFC 5998)"));
-    g_assert_nonnull(strstr(log_lines->str, "signed AUTH with RSA"));
+    g_assert_true(cg_test_engine_pair_run_until(&f, both_up, TIMEOUT_MS));
+    g_assert_cmpuint(logged(&f, "EAP-only authentication (RFC 5998)"), ==, 0);
+    g_assert_cmpuint(logged(&f, "signed AUTH with RSA"), >, 0);
     fixture_free(&f);
 }
 
@@ -395,15 +305,16 @@ test_eap_wrong_password(void)
     fixture_engines(&f);
     setup_eap(&f, "alice@test", "Tr0ub4dor&3", FALSE);
     gint64 start = g_get_monotonic_time();
-    g_assert_true(run_until(rw_down, &f, TIMEOUT_MS));
+    g_assert_true(cg_test_engine_pair_run_until(&f, rw_down, TIMEOUT_MS));
     /* promptly: no retransmission waits */
     g_assert_cmpint(g_get_monotonic_time() - start, <, G_USEC_PER_SEC);
-    g_assert_cmpuint(f.rw_rec.ike_up, ==, 0);
-    g_assert_cmpint(f.rw_rec.down_reason, ==, CG_REASON_AUTH_FAILED);
-    g_assert_nonnull(strstr(f.rw_rec.down_message, "wrong user name or password"));
+    g_assert_cmpuint(cg_test_count_events(f.rw_rec.events, CG_EVENT_IKE_UP), ==, 0);
+    g_assert_cmpint(cg_test_recorder_last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==,
+                    CG_REASON_AUTH_FAILED);
+    g_assert_nonnull(strstr(f.rw_rec.last_down_message, "wrong user name or password"));
     /* never the password in a log line */
-    g_assert_null(strstr(log_lines->str, "Tr0ub4dor"));
-    g_assert_null(strstr(log_lines->str, "correct horse"));
+    g_assert_cmpuint(logged(&f, "Tr0ub4dor"), ==, 0);
+    g_assert_cmpuint(logged(&f, "correct horse"), ==, 0);
     fixture_free(&f);
 }
 
@@ -418,9 +329,9 @@ test_fragmentation(void)
     gw->fragment_size = 576;
     rw->fragment_size = 576;
     fixture_load(&f, gw, rw);
-    g_assert_true(run_until(both_up, &f, TIMEOUT_MS));
-    g_assert_nonnull(strstr(log_lines->str, "IKE_AUTH response 1 of"));
-    g_assert_nonnull(strstr(log_lines->str, "reassembled IKE_AUTH 1 from"));
+    g_assert_true(cg_test_engine_pair_run_until(&f, both_up, TIMEOUT_MS));
+    g_assert_cmpuint(logged(&f, "IKE_AUTH response 1 of"), >, 0);
+    g_assert_cmpuint(logged(&f, "reassembled IKE_AUTH 1 from"), >, 0);
     fixture_free(&f);
 }
 
@@ -431,9 +342,7 @@ main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     if (!cg_crypto_init(NULL, &error))
         g_error("%s", error->message);
-    log_lines = g_string_new(NULL);
     cg_log_set_level(CG_LOG_DEBUG);
-    cg_log_set_sink(on_log, NULL);
     g_test_add_func("/auth-engine/certificates", test_certificates);
     g_test_add_func("/auth-engine/certificate-dn-identity", test_certificate_dn_identity);
     g_test_add_func("/auth-engine/reject-wrong-ca", test_reject_wrong_ca);

@@ -940,6 +940,19 @@ static const char example_secrets[] = "[psk roadwarriors]\n"
                                       "[psk fallback]\n"
                                       "secret=correct horse battery staple\n";
 
+/* Writes contents to name in tmp and loads that as cygnetd's
+ * configuration, which must load. */
+static CygnetdConfig *
+load_config_ok(TmpDir *tmp, const char *name, const char *contents)
+{
+    g_autofree char *path = tmp_dir_write(tmp, name, contents);
+    g_autoptr(GError) error = NULL;
+    CygnetdConfig *config = cygnetd_config_load(path, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(config);
+    return config;
+}
+
 static CgConnConfig *
 find_conn(CygnetdConfig *config, const char *name)
 {
@@ -962,10 +975,7 @@ test_load_gateway(void)
 {
     TmpDir tmp;
     tmp_dir_init(&tmp);
-    g_autofree char *path = tmp_dir_write(&tmp, "gateway.conf", gateway_conf);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(CygnetdConfig) config = cygnetd_config_load(path, &error);
-    g_assert_no_error(error);
+    g_autoptr(CygnetdConfig) config = load_config_ok(&tmp, "gateway.conf", gateway_conf);
 
     g_assert_cmpstr(config->daemon.control_socket, ==, "/run/cygnet/cygnetd.sock");
     g_assert_cmpstr(config->daemon.control_group, ==, "netadmin");
@@ -1038,10 +1048,8 @@ test_load_roadwarrior(void)
 {
     TmpDir tmp;
     tmp_dir_init(&tmp);
-    g_autofree char *path = tmp_dir_write(&tmp, "rw.conf", roadwarrior_conf);
     g_autoptr(GError) error = NULL;
-    g_autoptr(CygnetdConfig) config = cygnetd_config_load(path, &error);
-    g_assert_no_error(error);
+    g_autoptr(CygnetdConfig) config = load_config_ok(&tmp, "rw.conf", roadwarrior_conf);
     g_assert_cmpint(config->daemon.log_level, ==, CG_LOG_DEBUG);
     g_assert_cmpint(config->daemon.unique_ids, ==, 0);
     CgConnConfig *corp = find_conn(config, "corp");
@@ -1097,10 +1105,8 @@ test_load_values(void)
                                "vip=ipv4\n";
     TmpDir tmp;
     tmp_dir_init(&tmp);
-    g_autofree char *path = tmp_dir_write(&tmp, "v.conf", conf);
     g_autoptr(GError) error = NULL;
-    g_autoptr(CygnetdConfig) config = cygnetd_config_load(path, &error);
-    g_assert_no_error(error);
+    g_autoptr(CygnetdConfig) config = load_config_ok(&tmp, "v.conf", conf);
     CgConnConfig *c = find_conn(config, "v");
     g_assert_cmpuint(c->local_port, ==, 4501);
     g_assert_cmpuint(c->remote_port, ==, 4502);
@@ -1202,8 +1208,7 @@ test_load_errors(void)
                       "or eap-tls)",
                       FALSE);
     assert_load_error("[connection foo]\nfragment-size=100\n", "key 'fragment-size'", FALSE);
-    assert_load_error("[connection foo]\nkey=/k.pem\n", "key 'key': needs 'cert' as well",
-                      FALSE);
+    assert_load_error("[connection foo]\nkey=/k.pem\n", "key 'key': needs 'cert' as well", FALSE);
     assert_load_error("[connection foo]\neap-only=yes\n", "key 'eap-only': needs EAP", FALSE);
     assert_load_error("[connection foo]\nlocal-ts=10.1.0.5/16\n",
                       "[connection foo] key 'local-ts': traffic selector: '10.1.0.5/16' has host "
@@ -1413,11 +1418,9 @@ test_load_auth(void)
                                   "secret=1234\n";
     TmpDir tmp;
     tmp_dir_init(&tmp);
-    g_autofree char *path = tmp_dir_write(&tmp, "auth.conf", conf);
     g_autofree char *spath = tmp_dir_write(&tmp, "secrets.conf", secrets);
     g_autoptr(GError) error = NULL;
-    g_autoptr(CygnetdConfig) config = cygnetd_config_load(path, &error);
-    g_assert_no_error(error);
+    g_autoptr(CygnetdConfig) config = load_config_ok(&tmp, "auth.conf", conf);
     CgConnConfig *gw = find_conn(config, "gw");
     g_assert_cmpint(gw->local_auth, ==, CG_AUTH_BY_PUBKEY);
     g_assert_cmpint(gw->remote_auth, ==, CG_AUTH_BY_EAP);
@@ -1445,8 +1448,8 @@ test_load_auth(void)
     CygnetdPsk *eap = list->pdata[0], *pin = list->pdata[1];
     g_assert_cmpint(eap->kind, ==, CYGNETD_SECRET_EAP);
     g_assert_cmpstr(eap->ids[1], ==, "*@corp.test");
-    g_assert_cmpmem(g_bytes_get_data(eap->secret, NULL), g_bytes_get_size(eap->secret),
-                    "pass word", 9);
+    g_assert_cmpmem(g_bytes_get_data(eap->secret, NULL), g_bytes_get_size(eap->secret), "pass word",
+                    9);
     g_assert_cmpint(pin->kind, ==, CYGNETD_SECRET_PIN);
     g_assert_cmpstr(pin->target, ==, "SoftHSM");
     tmp_dir_clear(&tmp);
@@ -1454,8 +1457,7 @@ test_load_auth(void)
     assert_secrets_error("[pin x]\nsecret=1234\n", "[pin x] key 'target' is required", "1234");
     assert_load_error("[connection foo]\ncert=/a.pem\ncert-nickname=b\n", "exclude each other",
                       FALSE);
-    assert_load_error("[connection foo]\npkcs11-module=libsofthsm2.so\n", "absolute path",
-                      FALSE);
+    assert_load_error("[connection foo]\npkcs11-module=libsofthsm2.so\n", "absolute path", FALSE);
 }
 
 /* docs/cygnetd.md documents every key of the table. */

@@ -7,58 +7,14 @@
 #include "crypto/cg-crypto.h"
 #include "engine/cg-engine.h"
 #include "log/cg-log.h"
+#include "cg-test-engine-pair.h"
 #include "cg-test-loop.h"
 
 #define TIMEOUT_MS 8000
 
-typedef struct {
-    GArray *events; /* CgEventType */
-    GArray *reasons;
-    guint32 last_ike_up;
-    guint32 last_child_up;
-} Recorder;
-
-typedef struct {
-    CgEngine *gw;
-    CgEngine *rw;
-    Recorder gw_rec;
-    Recorder rw_rec;
-    CgPool *pool; /* owned by gw */
-} Fixture;
-
-static void
-on_event(const CgEvent *ev, gpointer user_data)
-{
-    Recorder *r = user_data;
-    CgEventType t = ev->type;
-    g_array_append_val(r->events, t);
-    CgReason reason = ev->reason;
-    g_array_append_val(r->reasons, reason);
-    if (t == CG_EVENT_IKE_UP || t == CG_EVENT_IKE_REKEYED)
-        r->last_ike_up = ev->ike_unique_id;
-    if (t == CG_EVENT_CHILD_UP)
-        r->last_child_up = ev->child_unique_id;
-}
-
-static CgReason
-last_reason(Recorder *r, CgEventType t)
-{
-    for (guint i = r->events->len; i > 0; i--)
-        if (g_array_index(r->events, CgEventType, i - 1) == t)
-            return g_array_index(r->reasons, CgReason, i - 1);
-    return CG_REASON_NONE;
-}
-
-static gboolean
-run_until(gboolean (*cond)(Fixture *), Fixture *f, guint timeout_ms)
-{
-    CgTestDeadline deadline;
-    cg_test_deadline_start(&deadline, timeout_ms);
-    while (!cond(f) && !cg_test_deadline_passed(&deadline))
-        g_main_context_iteration(NULL, TRUE);
-    cg_test_deadline_stop(&deadline);
-    return cond(f);
-}
+/* the gateway ("gw") and the initiator ("rw"), their recorders, and
+ * the gateway's pool "vpn" (as gw_pool) */
+typedef CgTestEnginePair Fixture;
 
 static CgConnConfig *
 gw_config(const char *ike, const char *esp)
@@ -80,14 +36,8 @@ gw_config(const char *ike, const char *esp)
         c->dns = g_ptr_array_new_with_free_func(g_object_unref);
     g_ptr_array_add(c->dns, g_inet_address_new_from_string("10.9.0.53"));
     g_ptr_array_add(c->dns_domains, g_strdup("corp.test"));
-    CgChildConfig *cc = cg_child_config_new("gw");
-    g_array_unref(cc->local_ts);
-    cc->local_ts = cg_test_ts_list("10.1.0.0/16");
-    g_array_unref(cc->remote_ts);
-    cc->remote_ts = cg_test_ts_list("dynamic");
-    g_array_unref(cc->esp_proposals);
-    cc->esp_proposals = cg_test_proposals(esp ? esp : "aes256gcm16,aes128-sha256", CG_PROTO_ESP);
-    g_ptr_array_add(c->children, cc);
+    cg_test_add_child(c, "gw", "10.1.0.0/16", "dynamic");
+    cg_test_set_esp_proposals(c, esp ? esp : "aes256gcm16,aes128-sha256");
     return c;
 }
 
@@ -111,14 +61,8 @@ rw_config(guint16 port, const char *psk, const char *ike, const char *esp)
         g_array_unref(c->ike_proposals);
         c->ike_proposals = cg_test_proposals(ike, CG_PROTO_IKE);
     }
-    CgChildConfig *cc = cg_child_config_new("rw");
-    g_array_unref(cc->local_ts);
-    cc->local_ts = cg_test_ts_list("dynamic");
-    g_array_unref(cc->remote_ts);
-    cc->remote_ts = cg_test_ts_list("10.1.0.0/16");
-    g_array_unref(cc->esp_proposals);
-    cc->esp_proposals = cg_test_proposals(esp ? esp : "aes256gcm16", CG_PROTO_ESP);
-    g_ptr_array_add(c->children, cc);
+    cg_test_add_child(c, "rw", "dynamic", "10.1.0.0/16");
+    cg_test_set_esp_proposals(c, esp ? esp : "aes256gcm16");
     return c;
 }
 
@@ -126,36 +70,19 @@ static void
 fixture_setup_full(Fixture *f, const char *gw_ike, const char *rw_ike, const char *psk,
                    guint cookie_threshold)
 {
-    g_autoptr(GError) error = NULL;
-    CgEngineOptions o;
-    cg_engine_options_init(&o);
-    o.bind_address = "127.0.0.1";
-    o.ike_port = 0;
-    o.natt_port = 0;
-    o.crypto_workers = 2;
-    o.cookie_threshold = cookie_threshold;
-    f->gw = cg_engine_new(&o, &error);
-    g_assert_no_error(error);
-    o.crypto_workers = 1;
-    f->rw = cg_engine_new(&o, &error);
-    g_assert_no_error(error);
-    f->gw_rec.events = g_array_new(FALSE, FALSE, sizeof(CgEventType));
-    f->gw_rec.reasons = g_array_new(FALSE, FALSE, sizeof(CgReason));
-    f->rw_rec.events = g_array_new(FALSE, FALSE, sizeof(CgEventType));
-    f->rw_rec.reasons = g_array_new(FALSE, FALSE, sizeof(CgReason));
-    cg_engine_subscribe(f->gw, on_event, &f->gw_rec);
-    cg_engine_subscribe(f->rw, on_event, &f->rw_rec);
-    f->pool = cg_pool_new("vpn", "10.9.0.0/24", &error);
-    g_assert_no_error(error);
-    g_assert_true(cg_engine_add_pool(f->gw, f->pool, &error));
+    CgEngineOptions gw_options, rw_options;
+    cg_test_loopback_options(&gw_options);
+    gw_options.crypto_workers = 2;
+    gw_options.cookie_threshold = cookie_threshold;
+    rw_options = gw_options;
+    rw_options.crypto_workers = 1;
+    cg_test_engine_pair_init(f, &gw_options, &rw_options);
+    cg_test_engine_pair_add_pool(f, "vpn", "10.9.0.0/24");
 
     g_autoptr(CgConnConfig) gw = gw_config(gw_ike, NULL);
-    g_assert_true(cg_engine_load_connection(f->gw, gw, &error));
-    g_assert_no_error(error);
     g_autoptr(CgConnConfig) rw = rw_config(cg_engine_get_ike_port(f->gw),
                                            psk ? psk : "correct horse battery", rw_ike, NULL);
-    g_assert_true(cg_engine_load_connection(f->rw, rw, &error));
-    g_assert_no_error(error);
+    cg_test_engine_pair_load(f, gw, rw);
 }
 
 static void
@@ -167,46 +94,14 @@ fixture_setup(Fixture *f, gconstpointer data)
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-    cg_engine_free(f->rw);
-    cg_engine_free(f->gw);
-    g_array_unref(f->gw_rec.events);
-    g_array_unref(f->gw_rec.reasons);
-    g_array_unref(f->rw_rec.events);
-    g_array_unref(f->rw_rec.reasons);
-}
-
-static gboolean
-both_up(Fixture *f)
-{
-    return cg_test_count_events(f->gw_rec.events, CG_EVENT_CHILD_UP) >= 1
-           && cg_test_count_events(f->rw_rec.events, CG_EVENT_CHILD_UP) >= 1;
-}
-
-static void
-bring_up(Fixture *f)
-{
-    g_autoptr(GError) error = NULL;
-    guint32 id = cg_engine_initiate(f->rw, "rw", NULL, NULL, &error);
-    g_assert_no_error(error);
-    g_assert_cmpuint(id, >, 0);
-    g_assert_true(run_until(both_up, f, TIMEOUT_MS));
-}
-
-static CgIkeSnapshot *
-only_sa(CgEngine *e)
-{
-    GPtrArray *sas = cg_engine_list_sas(e, NULL);
-    g_assert_cmpuint(sas->len, ==, 1);
-    CgIkeSnapshot *s = g_ptr_array_steal_index(sas, 0);
-    g_ptr_array_unref(sas);
-    return s;
+    cg_test_engine_pair_clear(f);
 }
 
 static void
 assert_children_paired(Fixture *f, guint n)
 {
-    g_autoptr(CgIkeSnapshot) a = only_sa(f->rw);
-    g_autoptr(CgIkeSnapshot) b = only_sa(f->gw);
+    g_autoptr(CgIkeSnapshot) a = cg_test_only_sa(f->rw);
+    g_autoptr(CgIkeSnapshot) b = cg_test_only_sa(f->gw);
     g_assert_cmpuint(a->children->len, ==, n);
     g_assert_cmpuint(b->children->len, ==, n);
     for (guint i = 0; i < a->children->len; i++) {
@@ -228,9 +123,9 @@ assert_children_paired(Fixture *f, guint n)
 static void
 test_establish(Fixture *f, gconstpointer data)
 {
-    bring_up(f);
-    g_autoptr(CgIkeSnapshot) rw = only_sa(f->rw);
-    g_autoptr(CgIkeSnapshot) gw = only_sa(f->gw);
+    cg_test_engine_pair_bring_up(f, TIMEOUT_MS);
+    g_autoptr(CgIkeSnapshot) rw = cg_test_only_sa(f->rw);
+    g_autoptr(CgIkeSnapshot) gw = cg_test_only_sa(f->gw);
     g_assert_cmpint(rw->state, ==, CG_IKE_STATE_ESTABLISHED);
     g_assert_cmpint(gw->state, ==, CG_IKE_STATE_ESTABLISHED);
     g_assert_true(memcmp(rw->spi_i, gw->spi_i, 8) == 0);
@@ -256,36 +151,26 @@ test_establish(Fixture *f, gconstpointer data)
     g_assert_cmpstr(c->local_ts->pdata[0], ==, vip_ts);
     g_assert_cmpstr(c->remote_ts->pdata[0], ==, "10.1.0.0/16");
     assert_children_paired(f, 1);
-    g_assert_cmpuint(cg_pool_in_use(f->pool), ==, 1);
+    g_assert_cmpuint(cg_pool_in_use(f->gw_pool), ==, 1);
 }
 
 static gboolean
 child_rekeyed_both(Fixture *f)
 {
-    return cg_test_count_events(f->gw_rec.events, CG_EVENT_CHILD_REKEYED) >= 1
-           && cg_test_count_events(f->rw_rec.events, CG_EVENT_CHILD_REKEYED) >= 1;
-}
-
-static gboolean
-one_child_each(Fixture *f)
-{
-    g_autoptr(GPtrArray) a = cg_engine_list_sas(f->rw, NULL);
-    g_autoptr(GPtrArray) b = cg_engine_list_sas(f->gw, NULL);
-    return a->len == 1 && b->len == 1 && ((CgIkeSnapshot *)a->pdata[0])->children->len == 1
-           && ((CgIkeSnapshot *)b->pdata[0])->children->len == 1;
+    return cg_test_engine_pair_both_saw(f, CG_EVENT_CHILD_REKEYED, 1);
 }
 
 static void
 test_child_rekey(Fixture *f, gconstpointer data)
 {
-    bring_up(f);
-    g_autoptr(CgIkeSnapshot) before = only_sa(f->rw);
+    cg_test_engine_pair_bring_up(f, TIMEOUT_MS);
+    g_autoptr(CgIkeSnapshot) before = cg_test_only_sa(f->rw);
     guint32 old_spi = ((CgChildSnapshot *)before->children->pdata[0])->spi_in;
     g_autoptr(GError) error = NULL;
     g_assert_true(cg_engine_rekey_child(f->rw, f->rw_rec.last_child_up, &error));
-    g_assert_true(run_until(child_rekeyed_both, f, TIMEOUT_MS));
-    g_assert_true(run_until(one_child_each, f, TIMEOUT_MS));
-    g_autoptr(CgIkeSnapshot) after = only_sa(f->rw);
+    g_assert_true(cg_test_engine_pair_run_until(f, child_rekeyed_both, TIMEOUT_MS));
+    g_assert_true(cg_test_engine_pair_run_until(f, cg_test_engine_pair_one_child_each, TIMEOUT_MS));
+    g_autoptr(CgIkeSnapshot) after = cg_test_only_sa(f->rw);
     g_assert_cmpuint(((CgChildSnapshot *)after->children->pdata[0])->spi_in, !=, old_spi);
     assert_children_paired(f, 1);
 }
@@ -293,35 +178,34 @@ test_child_rekey(Fixture *f, gconstpointer data)
 static void
 test_child_rekey_collision(Fixture *f, gconstpointer data)
 {
-    bring_up(f);
+    cg_test_engine_pair_bring_up(f, TIMEOUT_MS);
     g_autoptr(GError) error = NULL;
     /* both sides rekey the same CHILD_SA at once (RFC 7296 2.8.1) */
     g_assert_true(cg_engine_rekey_child(f->rw, f->rw_rec.last_child_up, &error));
     g_assert_true(cg_engine_rekey_child(f->gw, f->gw_rec.last_child_up, &error));
-    g_assert_true(run_until(child_rekeyed_both, f, TIMEOUT_MS));
+    g_assert_true(cg_test_engine_pair_run_until(f, child_rekeyed_both, TIMEOUT_MS));
     cg_test_spin(500);
-    g_assert_true(run_until(one_child_each, f, TIMEOUT_MS));
+    g_assert_true(cg_test_engine_pair_run_until(f, cg_test_engine_pair_one_child_each, TIMEOUT_MS));
     assert_children_paired(f, 1);
 }
 
 static gboolean
 ike_rekeyed_both(Fixture *f)
 {
-    return cg_test_count_events(f->gw_rec.events, CG_EVENT_IKE_REKEYED) >= 1
-           && cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_REKEYED) >= 1;
+    return cg_test_engine_pair_both_saw(f, CG_EVENT_IKE_REKEYED, 1);
 }
 
 static void
 test_ike_rekey(Fixture *f, gconstpointer data)
 {
-    bring_up(f);
-    g_autoptr(CgIkeSnapshot) before = only_sa(f->gw);
+    cg_test_engine_pair_bring_up(f, TIMEOUT_MS);
+    g_autoptr(CgIkeSnapshot) before = cg_test_only_sa(f->gw);
     g_autoptr(GError) error = NULL;
     g_assert_true(cg_engine_rekey_ike(f->gw, before->unique_id, &error));
-    g_assert_true(run_until(ike_rekeyed_both, f, TIMEOUT_MS));
+    g_assert_true(cg_test_engine_pair_run_until(f, ike_rekeyed_both, TIMEOUT_MS));
     cg_test_spin(300);
-    g_autoptr(CgIkeSnapshot) after = only_sa(f->gw);
-    g_autoptr(CgIkeSnapshot) rw = only_sa(f->rw);
+    g_autoptr(CgIkeSnapshot) after = cg_test_only_sa(f->gw);
+    g_autoptr(CgIkeSnapshot) rw = cg_test_only_sa(f->rw);
     g_assert_cmpuint(after->unique_id, !=, before->unique_id);
     g_assert_false(memcmp(after->spi_i, before->spi_i, 8) == 0);
     g_assert_true(memcmp(after->spi_i, rw->spi_i, 8) == 0);
@@ -333,23 +217,23 @@ test_ike_rekey(Fixture *f, gconstpointer data)
     g_assert_cmpuint(cg_test_count_events(f->gw_rec.events, CG_EVENT_IKE_DOWN), ==, 0);
     /* the new SA works: rekey a child through it */
     g_assert_true(cg_engine_rekey_child(f->rw, f->rw_rec.last_child_up, &error));
-    g_assert_true(run_until(child_rekeyed_both, f, TIMEOUT_MS));
-    g_assert_true(run_until(one_child_each, f, TIMEOUT_MS));
+    g_assert_true(cg_test_engine_pair_run_until(f, child_rekeyed_both, TIMEOUT_MS));
+    g_assert_true(cg_test_engine_pair_run_until(f, cg_test_engine_pair_one_child_each, TIMEOUT_MS));
 }
 
 static void
 test_ike_rekey_collision(Fixture *f, gconstpointer data)
 {
-    bring_up(f);
-    g_autoptr(CgIkeSnapshot) a = only_sa(f->gw);
-    g_autoptr(CgIkeSnapshot) b = only_sa(f->rw);
+    cg_test_engine_pair_bring_up(f, TIMEOUT_MS);
+    g_autoptr(CgIkeSnapshot) a = cg_test_only_sa(f->gw);
+    g_autoptr(CgIkeSnapshot) b = cg_test_only_sa(f->rw);
     g_autoptr(GError) error = NULL;
     g_assert_true(cg_engine_rekey_ike(f->gw, a->unique_id, &error));
     g_assert_true(cg_engine_rekey_ike(f->rw, b->unique_id, &error));
-    g_assert_true(run_until(ike_rekeyed_both, f, TIMEOUT_MS));
+    g_assert_true(cg_test_engine_pair_run_until(f, ike_rekeyed_both, TIMEOUT_MS));
     cg_test_spin(1000);
-    g_autoptr(CgIkeSnapshot) ga = only_sa(f->gw);
-    g_autoptr(CgIkeSnapshot) ra = only_sa(f->rw);
+    g_autoptr(CgIkeSnapshot) ga = cg_test_only_sa(f->gw);
+    g_autoptr(CgIkeSnapshot) ra = cg_test_only_sa(f->rw);
     g_assert_true(memcmp(ga->spi_i, ra->spi_i, 8) == 0);
     g_assert_true(memcmp(ga->spi_r, ra->spi_r, 8) == 0);
     assert_children_paired(f, 1);
@@ -358,37 +242,39 @@ test_ike_rekey_collision(Fixture *f, gconstpointer data)
 static gboolean
 both_down(Fixture *f)
 {
-    return cg_test_count_events(f->gw_rec.events, CG_EVENT_IKE_DOWN) >= 1
-           && cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_DOWN) >= 1;
+    return cg_test_engine_pair_both_saw(f, CG_EVENT_IKE_DOWN, 1);
 }
 
 static void
 test_delete(Fixture *f, gconstpointer data)
 {
-    bring_up(f);
+    cg_test_engine_pair_bring_up(f, TIMEOUT_MS);
     g_autoptr(GError) error = NULL;
     g_assert_cmpuint(cg_engine_terminate(f->rw, "rw", NULL, &error), ==, 1);
-    g_assert_true(run_until(both_down, f, TIMEOUT_MS));
-    g_assert_cmpint(last_reason(&f->rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_USER);
-    g_assert_cmpint(last_reason(&f->gw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_PEER_DELETE);
+    g_assert_true(cg_test_engine_pair_run_until(f, both_down, TIMEOUT_MS));
+    g_assert_cmpint(cg_test_recorder_last_reason(&f->rw_rec, CG_EVENT_IKE_DOWN), ==,
+                    CG_REASON_USER);
+    g_assert_cmpint(cg_test_recorder_last_reason(&f->gw_rec, CG_EVENT_IKE_DOWN), ==,
+                    CG_REASON_PEER_DELETE);
     g_assert_cmpuint(cg_test_count_events(f->gw_rec.events, CG_EVENT_CHILD_DOWN), ==, 1);
     cg_test_spin(50);
     g_autoptr(GPtrArray) sas = cg_engine_list_sas(f->gw, NULL);
     g_assert_cmpuint(sas->len, ==, 0);
     /* the virtual IP went back to the pool */
-    g_assert_cmpuint(cg_pool_in_use(f->pool), ==, 0);
+    g_assert_cmpuint(cg_pool_in_use(f->gw_pool), ==, 0);
     /* and it comes up again */
-    bring_up(f);
+    cg_test_engine_pair_bring_up(f, TIMEOUT_MS);
 }
 
 static void
 test_delete_from_responder(Fixture *f, gconstpointer data)
 {
-    bring_up(f);
+    cg_test_engine_pair_bring_up(f, TIMEOUT_MS);
     g_autoptr(GError) error = NULL;
     g_assert_cmpuint(cg_engine_terminate(f->gw, "gw", NULL, &error), ==, 1);
-    g_assert_true(run_until(both_down, f, TIMEOUT_MS));
-    g_assert_cmpint(last_reason(&f->rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_PEER_DELETE);
+    g_assert_true(cg_test_engine_pair_run_until(f, both_down, TIMEOUT_MS));
+    g_assert_cmpint(cg_test_recorder_last_reason(&f->rw_rec, CG_EVENT_IKE_DOWN), ==,
+                    CG_REASON_PEER_DELETE);
 }
 
 static gboolean
@@ -405,8 +291,9 @@ test_wrong_psk(void)
     g_autoptr(GError) error = NULL;
     cg_engine_initiate(f.rw, "rw", NULL, NULL, &error);
     g_assert_no_error(error);
-    g_assert_true(run_until(rw_down, &f, TIMEOUT_MS));
-    g_assert_cmpint(last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_AUTH_FAILED);
+    g_assert_true(cg_test_engine_pair_run_until(&f, rw_down, TIMEOUT_MS));
+    g_assert_cmpint(cg_test_recorder_last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==,
+                    CG_REASON_AUTH_FAILED);
     g_assert_cmpuint(cg_test_count_events(f.gw_rec.events, CG_EVENT_IKE_UP), ==, 0);
     g_assert_cmpuint(cg_test_count_events(f.rw_rec.events, CG_EVENT_IKE_UP), ==, 0);
     fixture_teardown(&f, NULL);
@@ -419,8 +306,8 @@ test_invalid_ke(void)
     /* the initiator's KE is ECP-256; the gateway only takes X25519 */
     fixture_setup_full(&f, "aes256gcm16-prfsha256-x25519", "aes256gcm16-prfsha256-ecp256-x25519",
                        NULL, 50);
-    bring_up(&f);
-    g_autoptr(CgIkeSnapshot) rw = only_sa(f.rw);
+    cg_test_engine_pair_bring_up(&f, TIMEOUT_MS);
+    g_autoptr(CgIkeSnapshot) rw = cg_test_only_sa(f.rw);
     g_assert_nonnull(strstr(rw->proposal, "x25519"));
     fixture_teardown(&f, NULL);
 }
@@ -432,16 +319,16 @@ test_no_proposal(void)
     fixture_setup_full(&f, "aes256gcm16-prfsha256-x25519", "aes128-sha256-modp2048", NULL, 50);
     g_autoptr(GError) error = NULL;
     cg_engine_initiate(f.rw, "rw", NULL, NULL, &error);
-    g_assert_true(run_until(rw_down, &f, TIMEOUT_MS));
-    g_assert_cmpint(last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_NO_PROPOSAL);
+    g_assert_true(cg_test_engine_pair_run_until(&f, rw_down, TIMEOUT_MS));
+    g_assert_cmpint(cg_test_recorder_last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==,
+                    CG_REASON_NO_PROPOSAL);
     fixture_teardown(&f, NULL);
 }
 
 static gboolean
 three_up(Fixture *f)
 {
-    return cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_UP) >= 3
-           && cg_test_count_events(f->gw_rec.events, CG_EVENT_IKE_UP) >= 3;
+    return cg_test_engine_pair_both_saw(f, CG_EVENT_IKE_UP, 3);
 }
 
 static void
@@ -459,13 +346,13 @@ test_cookie(void)
         cg_engine_initiate(f.rw, "rw", NULL, NULL, &error);
         g_assert_no_error(error);
     }
-    g_assert_true(run_until(three_up, &f, TIMEOUT_MS));
+    g_assert_true(cg_test_engine_pair_run_until(&f, three_up, TIMEOUT_MS));
     CgEngineStats st;
     cg_engine_get_stats(f.gw, &st);
     g_assert_cmpuint(st.cookies_sent, >=, 1);
     g_assert_cmpuint(st.ike_sas_current, ==, 3);
     /* one identity holds one lease, however many SAs it has */
-    g_assert_cmpuint(cg_pool_in_use(f.pool), ==, 1);
+    g_assert_cmpuint(cg_pool_in_use(f.gw_pool), ==, 1);
     fixture_teardown(&f, NULL);
 }
 
@@ -476,17 +363,14 @@ test_dead_peer(void)
     fixture_setup_full(&f, NULL, NULL, NULL, 50);
     CgConnConfig *rw = cg_engine_get_connection(f.rw, "rw");
     rw->dpd_delay_s = 1;
-    bring_up(&f);
+    cg_test_engine_pair_bring_up(&f, TIMEOUT_MS);
     /* the gateway vanishes without a word */
     cg_engine_free(f.gw);
     f.gw = NULL;
-    g_assert_true(run_until(rw_down, &f, TIMEOUT_MS));
-    g_assert_cmpint(last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_DEAD_PEER);
-    cg_engine_free(f.rw);
-    g_array_unref(f.gw_rec.events);
-    g_array_unref(f.gw_rec.reasons);
-    g_array_unref(f.rw_rec.events);
-    g_array_unref(f.rw_rec.reasons);
+    g_assert_true(cg_test_engine_pair_run_until(&f, rw_down, TIMEOUT_MS));
+    g_assert_cmpint(cg_test_recorder_last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==,
+                    CG_REASON_DEAD_PEER);
+    fixture_teardown(&f, NULL);
 }
 
 static void
@@ -499,8 +383,9 @@ test_unreachable(void)
     rw->remote_port = 9;
     g_autoptr(GError) error = NULL;
     cg_engine_initiate(f.rw, "rw", NULL, NULL, &error);
-    g_assert_true(run_until(rw_down, &f, TIMEOUT_MS));
-    g_assert_cmpint(last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==, CG_REASON_PEER_UNREACHABLE);
+    g_assert_true(cg_test_engine_pair_run_until(&f, rw_down, TIMEOUT_MS));
+    g_assert_cmpint(cg_test_recorder_last_reason(&f.rw_rec, CG_EVENT_IKE_DOWN), ==,
+                    CG_REASON_PEER_UNREACHABLE);
     fixture_teardown(&f, NULL);
 }
 
@@ -518,20 +403,15 @@ peer_config(const char *me, const char *them, guint16 their_port)
     c->local_auth = c->remote_auth = CG_AUTH_BY_PSK;
     c->psk = g_bytes_new_static("shortcut", 8);
     c->unique_ids = FALSE;
-    CgChildConfig *cc = cg_child_config_new("peer");
-    g_array_unref(cc->local_ts);
-    cc->local_ts = cg_test_ts_list("dynamic");
-    g_array_unref(cc->remote_ts);
-    cc->remote_ts = cg_test_ts_list("dynamic");
-    g_ptr_array_add(c->children, cc);
+    cg_test_add_child(c, "peer", "dynamic", "dynamic");
     return c;
 }
 
 static gboolean
 settled_one_pair(Fixture *f)
 {
-    return one_child_each(f) && cg_test_count_events(f->gw_rec.events, CG_EVENT_IKE_UP) >= 1
-           && cg_test_count_events(f->rw_rec.events, CG_EVENT_IKE_UP) >= 1;
+    return cg_test_engine_pair_one_child_each(f)
+           && cg_test_engine_pair_both_saw(f, CG_EVENT_IKE_UP, 1);
 }
 
 /* The NHRP shortcut race: both peers initiate at the same moment and
@@ -541,34 +421,22 @@ test_simultaneous_initiate(void)
 {
     g_autoptr(GError) error = NULL;
     CgEngineOptions o;
-    cg_engine_options_init(&o);
-    o.bind_address = "127.0.0.1";
-    o.ike_port = 0;
-    o.natt_port = 0;
+    cg_test_loopback_options(&o);
+    o.crypto_workers = 0; /* one per CPU */
     for (int round = 0; round < 5; round++) {
         Fixture f = { 0 };
-        f.gw = cg_engine_new(&o, &error);
-        g_assert_no_error(error);
-        f.rw = cg_engine_new(&o, &error);
-        g_assert_no_error(error);
-        f.gw_rec.events = g_array_new(FALSE, FALSE, sizeof(CgEventType));
-        f.gw_rec.reasons = g_array_new(FALSE, FALSE, sizeof(CgReason));
-        f.rw_rec.events = g_array_new(FALSE, FALSE, sizeof(CgEventType));
-        f.rw_rec.reasons = g_array_new(FALSE, FALSE, sizeof(CgReason));
-        cg_engine_subscribe(f.gw, on_event, &f.gw_rec);
-        cg_engine_subscribe(f.rw, on_event, &f.rw_rec);
+        cg_test_engine_pair_init(&f, &o, &o);
         g_autoptr(CgConnConfig) a = peer_config("a.test", "b.test", cg_engine_get_ike_port(f.rw));
         g_autoptr(CgConnConfig) b = peer_config("b.test", "a.test", cg_engine_get_ike_port(f.gw));
-        g_assert_true(cg_engine_load_connection(f.gw, a, &error));
-        g_assert_true(cg_engine_load_connection(f.rw, b, &error));
+        cg_test_engine_pair_load(&f, a, b);
         cg_engine_initiate(f.gw, "peer", NULL, NULL, &error);
         g_assert_no_error(error);
         cg_engine_initiate(f.rw, "peer", NULL, NULL, &error);
         g_assert_no_error(error);
         cg_test_spin(300);
-        g_assert_true(run_until(settled_one_pair, &f, TIMEOUT_MS));
+        g_assert_true(cg_test_engine_pair_run_until(&f, settled_one_pair, TIMEOUT_MS));
         cg_test_spin(300);
-        g_assert_true(one_child_each(&f));
+        g_assert_true(cg_test_engine_pair_one_child_each(&f));
         assert_children_paired(&f, 1);
         fixture_teardown(&f, NULL);
     }
@@ -611,7 +479,7 @@ test_hostile_input(Fixture *f, gconstpointer data)
     cg_engine_get_stats(f->gw, &st);
     g_assert_cmpuint(st.packets_dropped, >, 1000);
     /* half-open SAs from garbage that parsed are bounded and harmless */
-    bring_up(f);
+    cg_test_engine_pair_bring_up(f, TIMEOUT_MS);
     g_autoptr(GPtrArray) sas = cg_engine_list_sas(f->rw, NULL);
     g_assert_cmpuint(sas->len, ==, 1);
 }

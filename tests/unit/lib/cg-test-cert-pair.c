@@ -1,6 +1,7 @@
 /* cg-test-cert-pair.c: see cg-test-cert-pair.h. */
 #include "cg-test-cert-pair.h"
 
+#include "cg-test-engine-pair.h"
 #include "cg-test-loop.h"
 
 CgEngine *
@@ -8,26 +9,10 @@ cg_test_loopback_engine(void)
 {
     g_autoptr(GError) error = NULL;
     CgEngineOptions options;
-    cg_engine_options_init(&options);
-    options.bind_address = "127.0.0.1";
-    options.ike_port = 0;
-    options.natt_port = 0;
-    options.crypto_workers = 1;
+    cg_test_loopback_options(&options);
     CgEngine *engine = cg_engine_new(&options, &error);
     g_assert_no_error(error);
     return engine;
-}
-
-void
-cg_test_add_child(CgConnConfig *config, const char *name, const char *local_ts,
-                  const char *remote_ts)
-{
-    CgChildConfig *child = cg_child_config_new(name);
-    g_array_unref(child->local_ts);
-    child->local_ts = cg_test_ts_list(local_ts);
-    g_array_unref(child->remote_ts);
-    child->remote_ts = cg_test_ts_list(remote_ts);
-    g_ptr_array_add(config->children, child);
 }
 
 static void

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/cg-engine.h"
+#include "cg-test-loop.h"
 
 typedef struct {
     CgEngine *gw;
@@ -26,6 +27,3 @@ void cg_test_cert_pair_clear(CgTestCertPair *pair);
 
 /* An engine on 127.0.0.1, ephemeral ports, one crypto worker. */
 CgEngine *cg_test_loopback_engine(void);
-/* Appends a CHILD_SA config with these selectors (which must parse). */
-void cg_test_add_child(CgConnConfig *config, const char *name, const char *local_ts,
-                       const char *remote_ts);

@@ -75,3 +75,24 @@ cg_test_set_identity(CgIdentity *id, const char *text)
     cg_identity_clear(id);
     g_assert_true(cg_identity_parse(text, id, NULL));
 }
+
+void
+cg_test_add_child(CgConnConfig *config, const char *name, const char *local_ts,
+                  const char *remote_ts)
+{
+    CgChildConfig *child = cg_child_config_new(name);
+    g_array_unref(child->local_ts);
+    child->local_ts = cg_test_ts_list(local_ts);
+    g_array_unref(child->remote_ts);
+    child->remote_ts = cg_test_ts_list(remote_ts);
+    g_ptr_array_add(config->children, child);
+}
+
+void
+cg_test_set_esp_proposals(CgConnConfig *config, const char *esp)
+{
+    g_assert_cmpuint(config->children->len, >, 0);
+    CgChildConfig *child = config->children->pdata[config->children->len - 1];
+    g_array_unref(child->esp_proposals);
+    child->esp_proposals = cg_test_proposals(esp, CG_PROTO_ESP);
+}

@@ -29,3 +29,8 @@ guint cg_test_count_events(const GArray *events, int type);
 GArray *cg_test_proposals(const char *text, guint8 proto);
 GArray *cg_test_ts_list(const char *text);
 void cg_test_set_identity(CgIdentity *id, const char *text);
+/* Appends a CHILD_SA config with these selectors (which must parse). */
+void cg_test_add_child(CgConnConfig *config, const char *name, const char *local_ts,
+                       const char *remote_ts);
+/* Replaces the ESP proposals of the connection's last CHILD_SA. */
+void cg_test_set_esp_proposals(CgConnConfig *config, const char *esp);
