@@ -33,3 +33,9 @@ if [ -n "$missing" ]; then
 else
   echo "install-deps: all packages present"
 fi
+
+# systemd-resolved for tests/nm/test-nm-split-dns-resolved: downloaded and
+# unpacked into a cache directory, never installed (its postinst would
+# replace /etc/resolv.conf); see scripts/fetch-resolved.sh
+resolved="$(sh "$(dirname "$0")/fetch-resolved.sh")"
+echo "install-deps: systemd-resolved for the tests: $resolved"

@@ -26,88 +26,12 @@ nm_setup nm-split-dns "$@"
 # dnsmasq: dnsmasq-base; dig: bind9-dnsutils
 require_cmd dnsmasq dig nft busctl python3 charon swanctl
 
-PSK="nm-split-dns-psk-$$-$RANDOM"
-VIP_POOL=10.3.0.0/28
-INNER_NET=10.72.0.0/16
-CORP_DNS=10.72.0.53 # on the gateway, inside the protected network
-PUB_DNS=10.80.0.53  # on the base network
-DOMAIN=corp.test
-# answers: which server answered says where a query went
-CORP_HOST=10.72.1.10     # corp.test names at the corporate server
-CORP_LEAK=192.0.2.66     # corp.test names at the public server
-PUB_HOST=192.0.2.80      # public.test names at the public server
-PUB_AT_CORP=10.72.9.9    # public.test names at the corporate server
-
-# --- the gateway: cygnetd with a pool, the corporate DNS server and its
-# domain, one protected network (split) and, for the full-tunnel case, a
-# second connection whose selector is the whole IPv4 space --------------
-nm_gateway_ns gw
-ns_addr_lo gw 10.72.0.1/32 "$CORP_DNS/32"
-ip -n "$(ns_name gw)" addr add "$PUB_DNS/24" dev eth0
-export CG_DATAPLANE="${CG_DATAPLANE:-auto}"
-cg_pool gw vpn "$VIP_POOL"
-cg_conn gw split local="$GW_ADDR" remote=%any local-id=gw.test remote-id=client.test \
-    auth=psk pools=vpn dns="$CORP_DNS" dns-domains="$DOMAIN" \
-    local-ts="$INNER_NET" remote-ts=dynamic
-cg_conn gw full local="$GW_ADDR" remote=%any local-id=gw.test remote-id=full.client.test \
-    auth=psk pools=vpn dns="$CORP_DNS" dns-domains="$DOMAIN" \
-    local-ts=0.0.0.0/0 remote-ts=dynamic
-cg_psk gw main "$PSK" gw.test client.test full.client.test
-cg_start gw gw
-
-# The corporate server is reachable only through the tunnel: the gateway
-# drops DNS to it from anything but the virtual IPs (the base network
-# could otherwise reach the gateway's address directly).
-ns_exec gw nft -f - <<EOF || fail "nft rules in the gateway"
-table ip cgdns {
-    chain input {
-        type filter hook input priority filter; policy accept;
-        ip daddr $CORP_DNS ip saddr != $VIP_POOL drop
-    }
-}
-EOF
-
-# dns_server NS NAME ADDR ANSWERS...: a dnsmasq in namespace NS answering
-# only from its --address rules (no upstream, no hosts file), logging every
-# query.
-dns_server() {
-    local ns="$1" name="$2" addr="$3"
-    shift 3
-    ns_spawn "$ns" "$CG_TMP/dns-$name.log" dnsmasq --keep-in-foreground --conf-file=/dev/null \
-        --no-resolv --no-hosts --no-poll --bind-interfaces --listen-address="$addr" \
-        --pid-file= --user=nobody --log-queries --log-facility=- --local-ttl=0 "$@"
-    wait_for_log "$CG_TMP/dns-$name.log" 'started, version' 10 >/dev/null ||
-        fail "the $name DNS server did not start"
-}
-dns_server gw corp "$CORP_DNS" --address="/$DOMAIN/$CORP_HOST" --address="/public.test/$PUB_AT_CORP"
-dns_server gw public "$PUB_DNS" --address="/$DOMAIN/$CORP_LEAK" --address="/public.test/$PUB_HOST"
-
-# --- a strongSwan gateway behind a second base device (cgnm1, no default
-# route): its pool sends the same DNS server address and domain (custom
-# attribute 25, INTERNAL_DNS_DOMAIN), its own corporate server answers
-# corp.test differently again -----------------------------------------------
-SS_GW=10.81.0.1
-SS_CLIENT=10.81.0.2
-SS_POOL=10.4.0.0/28
-SS_CORP_HOST=10.72.2.20
-nm_gateway_ns gw2 "$SS_GW" "$SS_CLIENT" cgnm1
-ns_addr_lo gw2 10.72.0.1/32 "$CORP_DNS/32"
-ss_start gw2 gw2
-ss_pool gw2 vpn "$SS_POOL" dns="$CORP_DNS" 25="$DOMAIN"
-ss_conn gw2 rw local_addrs="$SS_GW" pools=vpn local_id=gw.test remote_id=client.test
-ss_child gw2 rw rw local_ts="$INNER_NET" remote_ts=dynamic
-ss_psk gw2 rw "$PSK" gw.test client.test
-ss_load gw2
-ns_exec gw2 nft -f - <<EOF || fail "nft rules in the strongSwan gateway"
-table ip cgdns {
-    chain input {
-        type filter hook input priority filter; policy accept;
-        ip daddr $CORP_DNS ip saddr != $SS_POOL drop
-    }
-}
-EOF
-dns_server gw2 sscorp "$CORP_DNS" --address="/$DOMAIN/$SS_CORP_HOST" \
-    --address="/public.test/$PUB_AT_CORP"
+# the gateways and DNS servers (tests/nm/lib-split-dns.sh): cygnetd with
+# the corporate and the public server, strongSwan on cgnm1 with its own
+# corporate server
+source "$(dirname "${BASH_SOURCE[0]}")/lib-split-dns.sh"
+split_dns_cygnetd_gateway
+split_dns_strongswan_gateway
 
 # NetworkManager's dnsmasq (it reads /etc/NetworkManager/dnsmasq.d, ours):
 # log its servers and where it forwards each query to a file we can read
@@ -120,9 +44,7 @@ EOF
 
 nm_start
 # the base connection's DNS: the public server
-nm_cli connection modify base ipv4.dns "$PUB_DNS" ipv4.ignore-auto-dns yes >/dev/null ||
-    fail "cannot set the base connection's DNS"
-nm_cli --wait 20 connection up base >/dev/null || fail "the base connection did not come back up"
+split_dns_base_dns
 
 nm_dnsmasq_log() {
     cat "$NM_DIR/nm-dnsmasq.log" 2>/dev/null
@@ -132,11 +54,6 @@ nm_dnsmasq_log() {
 # NetworkManager's namespace, its resolv.conf's only nameserver) returns.
 lookup() {
     nm_exec dig @127.0.0.1 +short +time=2 +tries=3 A "$1" 2>&1 | tail -n1
-}
-
-# queried NAME SERVER: the server (corp/public) logged a query for NAME.
-queried() {
-    grep -qE "query\[A\] $(re_escape "$1") from" "$CG_TMP/dns-$2.log"
 }
 
 # dnsmasq_servers: the servers NetworkManager last gave its dnsmasq (the
