@@ -7,6 +7,12 @@
 #   C  ocsp=hard, the responder does not answer -> rejected, "did not answer"
 #   D  ocsp=soft, the responder does not answer -> established, a warning says so
 #   E  ocsp=no,   a revoked certificate         -> established (only where configured)
+#   F  ocsp=hard, the responder takes the request and stays silent: the
+#      check runs in the background, and a second connection (PSK) added
+#      meanwhile comes up long before the first one gives up
+#   G  roles reversed: cygnetd as the responder checks a strongSwan
+#      initiator's certificate (good) with ocsp=hard, in the background too
+#      (the IKE_AUTH request is held and replayed) -> established
 # Needs the `ocsp` key wired into the connection config (CgConnConfig.ocsp
 # copied into CgAuthCreds.ocsp by auth/cg-auth-creds.c).
 # Usage: test-ocsp-gateway.sh PATH-TO-CYGNETD
@@ -16,10 +22,12 @@ auth_setup ocsp-gateway "${1:-}"
 
 PORT=$((8200 + RANDOM % 700))
 DEAD_PORT=$((PORT + 1))
+SILENT_PORT=$((PORT + 2))
 URL="http://$SS_ADDR:$PORT/"
 auth_cert ss-good ecdsa 256 ca "$SS_ID" "$SS_ADDR" -- --lifetime 30 --ocsp "$URL"
 auth_cert ss-revoked ecdsa 256 ca "$SS_ID" "$SS_ADDR" -- --lifetime 30 --ocsp "$URL"
 auth_cert ss-dead ecdsa 256 ca "$SS_ID" "$SS_ADDR" -- --lifetime 30 --ocsp "http://$SS_ADDR:$DEAD_PORT/"
+auth_cert ss-silent ecdsa 256 ca "$SS_ID" "$SS_ADDR" -- --lifetime 30 --ocsp "http://$SS_ADDR:$SILENT_PORT/"
 auth_cert cg-client ecdsa 256 ca "$CG_ID" "$CG_ADDR"
 
 serial() { openssl x509 -in "$(auth_file "$1.pem")" -noout -serial | sed 's/^serial=//'; }
@@ -83,5 +91,60 @@ expect_up
 
 run_case E ss-revoked no
 expect_up
+
+# F: a responder that takes the connection and never answers (the kernel
+# accepts into the backlog; nothing reads), so NSS waits its full timeout
+ns_spawn ss "$CG_TMP/silent.log" python3 -c "
+import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$SS_ADDR', $SILENT_PORT))
+s.listen(16)
+print('silent responder listening', flush=True)
+time.sleep(600)"
+wait_for_log "$CG_TMP/silent.log" "silent responder listening" 5 >/dev/null ||
+    fail "F: the silent responder did not start"
+SIDE_ID="side.$CG_ID"
+SIDE_PSK="ocsp-side-psk-$$-$RANDOM"
+run_case F ss-silent hard
+cg_wait_log cg "checking the peer's certificate with its OCSP responder in the background" 10 \
+    "$MARK" >/dev/null || fail "F: the OCSP check did not start in the background"
+# while it waits, a PSK connection is added on both sides and must come up
+ss_conn ss side local_addrs="$SS_ADDR" remote_addrs="$CG_ADDR" \
+    proposals=aes256gcm16-prfsha256-x25519 local_id="$SS_ID" remote_id="$SIDE_ID"
+ss_child ss side side local_ts="$SS_INNER/32" remote_ts="$CG_INNER/32" esp_proposals=aes256gcm16
+ss_psk ss side "$SIDE_PSK" "$SS_ID" "$SIDE_ID"
+ss_load ss
+cg_auth_conn side auth=psk local-id="$SIDE_ID" start=start
+cg_psk cg side "$SIDE_PSK" "$SIDE_ID" "$SS_ID"
+cg_reload cg
+cg_wait_log cg "$(cg_re_ike_up side)" 3 "$MARK" >/dev/null ||
+    fail "F: the PSK connection did not come up within 3 s while the OCSP check waited"
+[ "$(cg_log_count cg "$(cg_re_failed home "")" "$MARK")" = 0 ] ||
+    fail "F: the OCSP check ended before the PSK connection came up: it did not wait in the background"
+log "F: the PSK connection came up while the OCSP responder was silent"
+line="$(cg_wait_log cg "$(cg_re_failed home "the OCSP responder http://$SS_ADDR:$SILENT_PORT/ did not answer")" 15 "$MARK")" ||
+    fail "F: cygnetd did not give up on the silent responder"
+log "F: $line"
+[ "$(cg_log_count cg "$(cg_re_ike_up home)" "$MARK")" = 0 ] || fail "F: home came up"
+auth_stop_cg
+
+# G: cygnetd answers; strongSwan's certificate names the good responder
+log "G: cygnetd responds, strongSwan's certificate ss-good, ocsp=hard"
+ss_clear_conf ss
+ss_auth_conn home "local=auth=pubkey;id=$SS_ID;certs=$(auth_file ss-good.pem)" \
+    "remote=auth=pubkey;id=$CG_ID;cacerts=$(auth_file ca.pem)"
+ss_auth_key ss-good
+ss_load ss
+cg_clear_conf cg
+cg_auth_conn home auth=pubkey "cert=$(auth_file cg-client.pem)" \
+    "key=$(auth_file cg-client.key)" "cacert=$(auth_file ca.pem)" ocsp=hard start=none
+MARK="$(cg_log_mark cg)"
+cg_start cg cg
+ss_initiate ss home 15 || fail "G: strongSwan could not bring the tunnel up through cygnetd"
+cg_wait_log cg "checking the peer's certificate with its OCSP responder in the background" 5 \
+    "$MARK" >/dev/null || fail "G: cygnetd did not check the initiator's certificate in the background"
+AUTH_MARK="$MARK" auth_expect_established home
+auth_stop_cg
 
 log PASS

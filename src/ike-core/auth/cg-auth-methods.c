@@ -342,9 +342,8 @@ reason_of(CgCertStatus st)
     return CG_REASON_CERT_REJECTED;
 }
 
-/* The CERT payloads (X.509 signature encoding): end entity first. */
-static gboolean
-collect_certs(const CgMessage *msg, GPtrArray *certs, GError **error)
+gboolean
+cg_auth_collect_certs(const CgMessage *msg, GPtrArray *certs, GError **error)
 {
     for (guint i = 0; i < msg->n_payloads; i++) {
         const CgRawPayload *p = &msg->payloads[i];
@@ -382,7 +381,7 @@ peer_certificate(CgIkeSa *ike, const CgMessage *msg, CgReason *reason, GError **
         return NULL;
     }
     g_autoptr(GPtrArray) certs = g_ptr_array_new_with_free_func((GDestroyNotify)cg_cert_unref);
-    if (!collect_certs(msg, certs, error)) {
+    if (!cg_auth_collect_certs(msg, certs, error)) {
         *reason = CG_REASON_CERT_REJECTED;
         g_prefix_error(error, "malformed CERT payload: ");
         return NULL;
@@ -418,7 +417,10 @@ peer_certificate(CgIkeSa *ike, const CgMessage *msg, CgReason *reason, GError **
         g_ptr_array_add(inter, cg_cert_ref(certs->pdata[i]));
     CgCertPolicy policy = { creds->anchors, creds->crls, 0, creds->ocsp };
     g_autofree char *detail = NULL;
-    CgCertStatus status = cg_cert_verify(end, inter, &policy, &detail);
+    CgCertStatus status;
+    /* with OCSP, the check already ran off the engine's context */
+    if (!cg_auth_cert_check_verdict(ike, creds, end, &status, &detail))
+        status = cg_cert_verify(end, inter, &policy, &detail);
     if (status == CG_CERT_OK && detail) /* soft-fail OCSP: accepted, but say so */
         cg_ike_sa_log(ike, CG_LOG_WARNING, "%s; accepted (ocsp = soft)", detail);
     if (status != CG_CERT_OK) {

@@ -27,6 +27,7 @@ cg_auth_state_free(CgAuthState *st)
     g_clear_pointer(&st->my_id_body, g_bytes_unref);
     g_clear_pointer(&st->peer_id_body, g_bytes_unref);
     g_clear_pointer(&st->peer_cert, cg_cert_unref);
+    g_clear_pointer(&st->cert_check, cg_cert_check_free);
     g_clear_pointer(&st->msk, g_bytes_unref);
     g_free(st->eap_identity);
     g_free(st->fail_message);

@@ -19,6 +19,7 @@ G_BEGIN_DECLS
 /* ---- the state of one IKE_SA's authentication --------------------------- */
 
 typedef struct CgAuthState CgAuthState;
+typedef struct CgCertCheck CgCertCheck; /* cg-auth-cert-check.c */
 
 typedef enum {
     CG_AUTH_PHASE_FIRST = 0, /* before the first IKE_AUTH request */
@@ -44,7 +45,8 @@ struct CgAuthState {
     guint rounds;       /* IKE_AUTH requests so far (bounded) */
     GBytes *my_id_body; /* the ID payload body we sent: AUTH octets (2.15) */
     GBytes *peer_id_body;
-    CgCert *peer_cert; /* the peer's verified end-entity certificate */
+    CgCert *peer_cert;       /* the peer's verified end-entity certificate */
+    CgCertCheck *cert_check; /* a check with OCSP, running or done */
     gboolean peer_authenticated;
     gboolean eap_only; /* RFC 5998 in effect: the responder sends AUTH only with the MSK */
     GBytes *msk;       /* wiped on free */
@@ -116,6 +118,9 @@ GBytes *cg_auth_find_psk(CgIkeSa *ike);
  * config->local_auth (PSK or signature). FALSE: *reason and error say why. */
 gboolean cg_auth_add_auth(CgIkeSa *ike, CgChainBuilder *cb, GBytes *msk, CgReason *reason,
                           GError **error);
+/* The CERT payloads of a message (X.509 signature encoding, RFC 7296
+ * 3.6), end entity first, at most 16; others are skipped. */
+gboolean cg_auth_collect_certs(const CgMessage *msg, GPtrArray *certs, GError **error);
 /* Appends CERT payloads (ours, then the intermediates) when we sign. */
 gboolean cg_auth_add_certs(CgIkeSa *ike, CgChainBuilder *cb, CgReason *reason, GError **error);
 /* Appends a CERTREQ naming the CAs we trust, when the peer signs. */
@@ -152,5 +157,22 @@ const char *cg_auth_remote_name(CgIkeSa *ike);
 /* Adds what authentication learned to a snapshot (peer certificate, EAP
  * identity, method names). */
 void cg_auth_fill_snapshot(CgIkeSa *ike, CgIkeSnapshot *s);
+
+/* ---- peer certificate checks that wait on an OCSP responder --------------- */
+
+/* When the IKE_AUTH message (decrypted) carries AUTH and CERT and the
+ * connection checks the peer's certificate with OCSP, and no verdict for
+ * that certificate is in yet: starts the check on a blocking-work thread,
+ * keeps a copy of the message and returns TRUE; the caller drops the
+ * message, and cg_ike_sa_replay() processes the copy once the verdict is
+ * in. While a check runs, further copies are dropped (TRUE). FALSE: go on
+ * now. */
+gboolean cg_auth_cert_check_hold(CgIkeSa *ike, gboolean response, guint8 exchange_type,
+                                 guint32 msg_id, const CgMessage *msg, GSocketAddress *local,
+                                 GSocketAddress *remote, gboolean natt);
+/* The verdict such a check reached for `end` under `creds`, if any. */
+gboolean cg_auth_cert_check_verdict(CgIkeSa *ike, CgAuthCreds *creds, CgCert *end,
+                                    CgCertStatus *status, char **detail);
+void cg_cert_check_free(CgCertCheck *check);
 
 G_END_DECLS

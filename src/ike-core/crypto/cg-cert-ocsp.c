@@ -103,23 +103,44 @@ answer_text(PRErrorCode code)
     }
 }
 
+/* The certificate database's trust, which a validation without explicit
+ * anchors (the system's CAs) relies on, changes only under the writer
+ * lock: checks may run on a worker thread while the engine validates
+ * another connection's certificate. */
+static GRWLock db_trust_lock;
+
+void
+cg_cert_db_trust_read_lock(void)
+{
+    g_rw_lock_reader_lock(&db_trust_lock);
+}
+
+void
+cg_cert_db_trust_read_unlock(void)
+{
+    g_rw_lock_reader_unlock(&db_trust_lock);
+}
+
 /* NSS checks the response's signer with its classic verifier, which
  * knows only the trust of the certificate database, while our anchors are
  * temporary certificates trusted for one validation at a time. So the
  * path's anchor is trusted as a CA just for the check (a signer that is
  * the CA itself, or a responder it delegated to, RFC 6960 4.2.2.2), then
- * its trust is put back; a lock keeps two checks from overlapping. (The
- * path validations never look at this trust: they pass their anchors.) */
+ * its trust is put back, all under the writer lock; an anchor the database
+ * trusts already needs only the reader lock, so such checks run side by
+ * side. (Validations with explicit anchors never look at this trust.) */
 static SECStatus
 check_with_anchor_trusted(CERTCertificate *leaf, CERTCertificate *anchor, PRTime now)
 {
-    static GMutex lock;
     CERTCertDBHandle *db = CERT_GetDefaultCertDB();
-    g_mutex_lock(&lock);
     CERTCertTrust old;
+    g_rw_lock_writer_lock(&db_trust_lock);
     gboolean had_trust = anchor && CERT_GetCertTrust(anchor, &old) == SECSuccess;
     gboolean changed = anchor && (!had_trust || (old.sslFlags & CERTDB_TRUSTED_CA) == 0);
-    if (changed) {
+    if (!changed) {
+        g_rw_lock_writer_unlock(&db_trust_lock);
+        g_rw_lock_reader_lock(&db_trust_lock);
+    } else {
         const unsigned int ca_flags = CERTDB_TRUSTED_CA | CERTDB_VALID_CA;
         CERTCertTrust ca = { ca_flags, ca_flags, ca_flags };
         CERT_ChangeCertTrust(db, anchor, &ca);
@@ -129,8 +150,10 @@ check_with_anchor_trusted(CERTCertificate *leaf, CERTCertificate *anchor, PRTime
     if (changed) {
         CERTCertTrust none = { 0, 0, 0 };
         CERT_ChangeCertTrust(db, anchor, had_trust ? &old : &none);
+        g_rw_lock_writer_unlock(&db_trust_lock);
+    } else {
+        g_rw_lock_reader_unlock(&db_trust_lock);
     }
-    g_mutex_unlock(&lock);
     if (rv != SECSuccess)
         PORT_SetError(code);
     return rv;

@@ -30,6 +30,11 @@ CgPrivKey *cg_pkcs12_session_key(const guint8 *pfx, gsize pfx_len, GBytes *passw
  * vouches for the responder (cg-cert-ocsp.c); see CgOcspMode. */
 CgCertStatus cg_cert_ocsp_check(CERTCertificate *leaf, CERTCertificate *anchor, CgOcspMode mode,
                                 PRTime now, char **detail);
+/* Held around a validation that relies on the certificate database's
+ * trust (no explicit anchors): an OCSP check elsewhere may change that
+ * trust for a moment under the writer lock (cg-cert-ocsp.c). */
+void cg_cert_db_trust_read_lock(void);
+void cg_cert_db_trust_read_unlock(void);
 /* "2024-01-01 00:00:00 UTC" */
 char *cg_prtime_to_string(PRTime t);
 

@@ -310,8 +310,12 @@ cg_cert_verify(CgCert *cert, GPtrArray *intermediates, const CgCertPolicy *polic
 
     /* RFC 4945 5.1.3.12: IPsec usage accepts any or no EKU among the
      * usual ones */
+    if (!anchors)
+        cg_cert_db_trust_read_lock();
     SECStatus rv = CERT_PKIXVerifyCert(leaf, certificateUsageIPsec, in, out, NULL);
     PRErrorCode code = rv == SECSuccess ? 0 : PORT_GetError();
+    if (!anchors)
+        cg_cert_db_trust_read_unlock();
     CERTCertList *chain = out[0].value.pointer.chain;
     if (rv != SECSuccess) {
         if (anchors)

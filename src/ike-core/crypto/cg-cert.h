@@ -100,7 +100,8 @@ typedef enum {
  *  - HARD: anything but a "good" answer rejects (CG_CERT_STATUS_UNKNOWN).
  * In both modes an answer that IS there but is not acceptable (bad
  * signature, unauthorized signer, stale, "unknown" certificate) rejects.
- * The responder is asked synchronously: NSS's HTTP client waits up to
+ * The responder is asked synchronously (the engine calls this on a worker
+ * thread, auth/cg-auth-cert-check.c): NSS's HTTP client waits up to
  * CG_OCSP_TIMEOUT_S for the connection and request, and again for the
  * response, so a silent responder costs at most twice that. */
 #define CG_OCSP_TIMEOUT_S 5

@@ -31,6 +31,7 @@ struct CgEngine {
     CgNet *net;
     CgKernel *kernel;
     GThreadPool *crypto_pool;
+    GThreadPool *blocking_pool; /* jobs that wait on the network (OCSP) */
 
     GPtrArray *connections;    /* CgConnConfig*, load order */
     GPtrArray *pools;          /* CgPool* owned */
@@ -362,6 +363,24 @@ void cg_engine_run_crypto(CgEngine *engine, CgWorkFunc work, CgDoneFunc done, gp
     g_thread_pool_push(engine->crypto_pool, job, NULL);
 }
 
+/* Jobs that may wait seconds for another host (an OCSP responder) get
+ * threads of their own: they must not hold up the crypto workers, and
+ * never run inline on the engine's context, whatever crypto_workers says. */
+#define BLOCKING_WORKERS 4
+
+void cg_engine_run_blocking(CgEngine *engine, CgWorkFunc work, CgDoneFunc done, gpointer data)
+{
+    CgCryptoJob *job = g_new0(CgCryptoJob, 1);
+    job->engine = engine;
+    job->work = work;
+    job->done = done;
+    job->data = data;
+    if (!engine->blocking_pool)
+        engine->blocking_pool = g_thread_pool_new(crypto_worker, NULL, BLOCKING_WORKERS, FALSE,
+                                                  NULL);
+    g_thread_pool_push(engine->blocking_pool, job, NULL);
+}
+
 /* ---- lifecycle -------------------------------------------------------- */
 
 static void psk_entry_free(gpointer p)
@@ -487,6 +506,13 @@ void cg_engine_free(CgEngine *engine)
     if (engine->crypto_pool) {
         g_thread_pool_free(engine->crypto_pool, FALSE, TRUE);
         engine->crypto_pool = NULL;
+        while (g_main_context_iteration(engine->context, FALSE))
+            ;
+    }
+    if (engine->blocking_pool) {
+        /* an OCSP fetch in flight ends within its timeout */
+        g_thread_pool_free(engine->blocking_pool, FALSE, TRUE);
+        engine->blocking_pool = NULL;
         while (g_main_context_iteration(engine->context, FALSE))
             ;
     }
@@ -944,6 +970,17 @@ void cg_engine_ike_destroyed(CgEngine *engine, CgIkeSa *ike)
 
 /* ---- connections, pools, secrets -------------------------------------- */
 
+/* An IKE_SA we initiated for connection `name` that is coming up or up. */
+static gboolean initiated_sa_alive(CgEngine *engine, const char *name)
+{
+    for (guint i = 0; i < engine->all_sas->len; i++) {
+        CgIkeSa *o = engine->all_sas->pdata[i];
+        if (o->initiator && o->state != CG_IKE_STATE_DEAD && strcmp(o->config->name, name) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 gboolean cg_engine_load_connection(CgEngine *engine, CgConnConfig *config, GError **error)
 {
     if (!cg_conn_config_validate(config, error))
@@ -956,12 +993,18 @@ gboolean cg_engine_load_connection(CgEngine *engine, CgConnConfig *config, GErro
             return FALSE;
         }
     }
+    gboolean running = FALSE;
     for (guint i = 0; i < engine->connections->len; i++) {
         CgConnConfig *c = engine->connections->pdata[i];
         if (strcmp(c->name, config->name) == 0) {
             engine->connections->pdata[i] = cg_conn_config_ref(config);
             cg_conn_config_unref(c);
-            cg_info(config->name, "connection reloaded");
+            /* a reload (SIGHUP) must not start a second IKE_SA beside the
+             * one coming up or up; the new settings apply from its next
+             * start */
+            running = initiated_sa_alive(engine, config->name);
+            cg_info(config->name, "connection reloaded%s",
+                    running ? " (its IKE_SA keeps running)" : "");
             goto loaded;
         }
     }
@@ -971,7 +1014,7 @@ loaded:;
     CgEvent ev = {.type = CG_EVENT_CONN_LOADED, .time_us = g_get_real_time(),
                   .conn_name = config->name};
     cg_engine_publish_full(engine, &ev, NULL);
-    if (config->start_action == CG_START_START) {
+    if (config->start_action == CG_START_START && !running) {
         g_autoptr(GError) local_error = NULL;
         if (!cg_engine_initiate(engine, config->name, NULL, NULL, &local_error))
             cg_warn(config->name, "start failed: %s", local_error->message);

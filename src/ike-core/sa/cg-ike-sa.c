@@ -792,6 +792,34 @@ update_addresses(CgIkeSa *ike, GSocketAddress *local, GSocketAddress *remote, gb
         g_set_object(&ike->local, local);
 }
 
+/* A request decrypted and in sequence: its exchange takes it. */
+static void
+request_opened(CgIkeSa *ike, guint8 exchange_type, guint32 id, const CgMessage *inner,
+               GSocketAddress *local, GSocketAddress *remote, gboolean natt)
+{
+    cg_ike_sa_note_alive(ike);
+    if (!cg_mobike_on_message(ike, local, remote, natt))
+        update_addresses(ike, local, remote, natt);
+    ike->msg_id_next_in++;
+    switch (exchange_type) {
+        case CG_EXCH_IKE_AUTH:
+            cg_mobike_note_peer(ike, inner);
+            cg_ike_auth_process_request(ike, inner, id);
+            break;
+        case CG_EXCH_CREATE_CHILD_SA:
+            cg_create_child_process_request(ike, inner, id);
+            break;
+        case CG_EXCH_INFORMATIONAL:
+            cg_informational_process_request(ike, inner, id);
+            break;
+        default:
+            cg_ike_sa_log(ike, CG_LOG_INFO, "unknown exchange type %u, answering empty",
+                          exchange_type);
+            cg_ike_sa_send_response(ike, exchange_type, id, NULL, CG_PL_NONE);
+            break;
+    }
+}
+
 static void
 process_request(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw_len,
                 GSocketAddress *local, GSocketAddress *remote, gboolean natt)
@@ -854,60 +882,18 @@ process_request(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw
         g_free(inner);
         return;
     }
-    cg_ike_sa_note_alive(ike);
-    if (!cg_mobike_on_message(ike, local, remote, natt))
-        update_addresses(ike, local, remote, natt);
-    ike->msg_id_next_in++;
-    switch (msg->header.exchange_type) {
-        case CG_EXCH_IKE_AUTH:
-            cg_mobike_note_peer(ike, inner);
-            cg_ike_auth_process_request(ike, inner, id);
-            break;
-        case CG_EXCH_CREATE_CHILD_SA:
-            cg_create_child_process_request(ike, inner, id);
-            break;
-        case CG_EXCH_INFORMATIONAL:
-            cg_informational_process_request(ike, inner, id);
-            break;
-        default:
-            cg_ike_sa_log(ike, CG_LOG_INFO, "unknown exchange type %u, answering empty",
-                          msg->header.exchange_type);
-            cg_ike_sa_send_response(ike, msg->header.exchange_type, id, NULL, CG_PL_NONE);
-            break;
-    }
+    if (!cg_auth_cert_check_hold(ike, FALSE, msg->header.exchange_type, id, inner, local, remote,
+                                 natt))
+        request_opened(ike, msg->header.exchange_type, id, inner, local, remote, natt);
     g_free(plain);
     g_free(inner);
 }
 
+/* The response to our active request, decrypted: its exchange takes it. */
 static void
-process_response(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw_len,
-                 GSocketAddress *local, GSocketAddress *remote, gboolean natt)
+response_opened(CgIkeSa *ike, const CgMessage *inner, GSocketAddress *local, GSocketAddress *remote,
+                gboolean natt)
 {
-    guint32 id = msg->header.message_id;
-    if (!ike->active || !ike->active_packet || id != ike->active_msg_id) {
-        cg_engine_count_dropped(ike->engine);
-        cg_ike_sa_log(ike, CG_LOG_DEBUG, "dropped unexpected response %u", id);
-        return;
-    }
-    if (msg->header.exchange_type == CG_EXCH_IKE_SA_INIT) {
-        if (ike->active->kind == CG_X_IKE_SA_INIT)
-            cg_ike_init_process_response(ike, msg, raw, raw_len);
-        return;
-    }
-    g_autoptr(GError) error = NULL;
-    CgMessage *inner = g_new0(CgMessage, 1);
-    guint8 *plain = NULL;
-    if (!open_sk(ike, msg, raw, raw_len, inner, &plain, &error)) {
-        if (g_error_matches(error, CG_FRAGMENT_ERROR, CG_FRAGMENT_ERROR_INCOMPLETE)) {
-            g_free(inner);
-            return;
-        }
-        cg_engine_count_dropped(ike->engine);
-        cg_ike_sa_log(ike, CG_LOG_INFO, "dropped %s response %u: %s",
-                      cg_exchange_name(msg->header.exchange_type), id, error->message);
-        g_free(inner);
-        return;
-    }
     cg_ike_sa_note_alive(ike);
     release_deferred_response(ike);
     if (!cg_mobike_on_message(ike, local, remote, natt))
@@ -933,8 +919,65 @@ process_response(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize ra
         case CG_X_IKE_SA_INIT:
             break;
     }
+}
+
+static void
+process_response(CgIkeSa *ike, const CgMessage *msg, const guint8 *raw, gsize raw_len,
+                 GSocketAddress *local, GSocketAddress *remote, gboolean natt)
+{
+    guint32 id = msg->header.message_id;
+    if (!ike->active || !ike->active_packet || id != ike->active_msg_id) {
+        cg_engine_count_dropped(ike->engine);
+        cg_ike_sa_log(ike, CG_LOG_DEBUG, "dropped unexpected response %u", id);
+        return;
+    }
+    if (msg->header.exchange_type == CG_EXCH_IKE_SA_INIT) {
+        if (ike->active->kind == CG_X_IKE_SA_INIT)
+            cg_ike_init_process_response(ike, msg, raw, raw_len);
+        return;
+    }
+    if (ike->crypto_busy) {
+        /* a copy is held while its certificates are checked */
+        cg_ike_sa_log(ike, CG_LOG_DEBUG, "response %u dropped: its first copy is being checked",
+                      id);
+        return;
+    }
+    g_autoptr(GError) error = NULL;
+    CgMessage *inner = g_new0(CgMessage, 1);
+    guint8 *plain = NULL;
+    if (!open_sk(ike, msg, raw, raw_len, inner, &plain, &error)) {
+        if (g_error_matches(error, CG_FRAGMENT_ERROR, CG_FRAGMENT_ERROR_INCOMPLETE)) {
+            g_free(inner);
+            return;
+        }
+        cg_engine_count_dropped(ike->engine);
+        cg_ike_sa_log(ike, CG_LOG_INFO, "dropped %s response %u: %s",
+                      cg_exchange_name(msg->header.exchange_type), id, error->message);
+        g_free(inner);
+        return;
+    }
+    if (cg_auth_cert_check_hold(ike, TRUE, msg->header.exchange_type, id, inner, local, remote,
+                                natt))
+        clear_timer(ike, &ike->retransmit_timer); /* the answer is in, only held */
+    else
+        response_opened(ike, inner, local, remote, natt);
     g_free(plain);
     g_free(inner);
+}
+
+void
+cg_ike_sa_replay(CgIkeSa *ike, gboolean response, guint8 exchange_type, guint32 msg_id,
+                 const CgMessage *msg, GSocketAddress *local, GSocketAddress *remote, gboolean natt)
+{
+    if (ike->state == CG_IKE_STATE_DEAD)
+        return;
+    /* what happened meanwhile (a timeout, a Delete) may have moved on */
+    if (response) {
+        if (ike->active && ike->active_packet && msg_id == ike->active_msg_id)
+            response_opened(ike, msg, local, remote, natt);
+    } else if (msg_id == ike->msg_id_next_in) {
+        request_opened(ike, exchange_type, msg_id, msg, local, remote, natt);
+    }
 }
 
 void

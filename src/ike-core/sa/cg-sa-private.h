@@ -223,11 +223,19 @@ gboolean cg_engine_conn_is_loaded(CgEngine *engine, CgConnConfig *config);
 typedef void (*CgWorkFunc)(gpointer data);
 typedef void (*CgDoneFunc)(gpointer data);
 void cg_engine_run_crypto(CgEngine *engine, CgWorkFunc work, CgDoneFunc done, gpointer data);
+/* The same for work that waits on the network: its own threads, never
+ * inline. */
+void cg_engine_run_blocking(CgEngine *engine, CgWorkFunc work, CgDoneFunc done, gpointer data);
 
 /* ---- IKE_SA lifecycle (cg-ike-sa.c) ----------------------------------- */
 
 CgIkeSa *cg_ike_sa_new(CgEngine *engine, CgConnConfig *config, gboolean initiator);
 void cg_ike_sa_free(CgIkeSa *ike);
+/* Processes a decrypted message that was held back (auth/cg-auth-cert-
+ * check.c) as if it had just arrived, if the IKE_SA still expects it. */
+void cg_ike_sa_replay(CgIkeSa *ike, gboolean response, guint8 exchange_type, guint32 msg_id,
+                      const CgMessage *msg, GSocketAddress *local, GSocketAddress *remote,
+                      gboolean natt);
 void cg_ike_sa_drop_dh(CgIkeSa *ike); /* frees ike->dh unless borrowed */
 /* Takes the IKE_SA down: deletes children from the kernel, releases
  * virtual IPs, publishes IKE_DOWN (if it was up) and frees it from the
