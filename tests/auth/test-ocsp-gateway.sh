@@ -127,6 +127,9 @@ line="$(cg_wait_log cg "$(cg_re_failed home "the OCSP responder http://$SS_ADDR:
     fail "F: cygnetd did not give up on the silent responder"
 log "F: $line"
 [ "$(cg_log_count cg "$(cg_re_ike_up home)" "$MARK")" = 0 ] || fail "F: home came up"
+# the reload left home's IKE_SA alone: no second one was started beside it
+[ "$(cg_log_count cg "IKE_SA home\[[0-9]+\] initiating" "$MARK")" = 1 ] ||
+    fail "F: the reload started a second IKE_SA for home"
 auth_stop_cg
 
 # G: cygnetd answers; strongSwan's certificate names the good responder
