@@ -3,7 +3,9 @@
  *
  *   ocsp-verify MODE CA-FILE CERT-FILE      (MODE: no, soft, hard)
  *
- * Prints "status NAME" and, when there is one, "detail TEXT"; exits 0
+ * Prints "status NAME" and, when there is one, "detail TEXT", then
+ * "without-anchors NAME": the same certificate checked again against the
+ * database's trust alone (which must not have kept the CA); exits 0
  * when the certificate is accepted, 1 when it is rejected, 2 on a usage
  * or file error. NSS without a database, as in nm-cygnet-service. */
 #include "crypto/cg-cert.h"
@@ -60,5 +62,12 @@ main(int argc, char **argv)
     if (detail)
         printf("detail %s\n", detail);
     printf("took %" G_GINT64_FORMAT " ms\n", (g_get_monotonic_time() - t0) / 1000);
+    /* The OCSP step lends the CA database trust for a moment: afterwards a
+     * validation that relies on the database (no anchors, as with the
+     * system's CAs) must not trust that CA. */
+    CgCertPolicy db_policy = { NULL, NULL, 0, CG_OCSP_OFF };
+    g_autofree char *db_detail = NULL;
+    printf("without-anchors %s\n",
+           status_name(cg_cert_verify(certs->pdata[0], NULL, &db_policy, &db_detail)));
     return st == CG_CERT_OK ? 0 : 1;
 }

@@ -10,6 +10,9 @@
 #   F  ocsp=hard, the responder takes the request and stays silent: the
 #      check runs in the background, and a second connection (PSK) added
 #      meanwhile comes up long before the first one gives up
+#   H  while a check waits on the silent responder, a connection that
+#      trusts only the NSS database (no cacert; the database is empty) is
+#      judged at once, and rejects the CA the waiting check lends trust to
 #   G  roles reversed: cygnetd as the responder checks a strongSwan
 #      initiator's certificate (good) with ocsp=hard, in the background too
 #      (the IKE_AUTH request is held and replayed) -> established
@@ -130,6 +133,39 @@ log "F: $line"
 # the reload left home's IKE_SA alone: no second one was started beside it
 [ "$(cg_log_count cg "IKE_SA home\[[0-9]+\] initiating" "$MARK")" = 1 ] ||
     fail "F: the reload started a second IKE_SA for home"
+auth_stop_cg
+
+# H: home waits on the silent responder; "sys" relies on the NSS database
+log "H: a database-trust connection while an OCSP check waits"
+SYS_ID="sys.$CG_ID"
+SYS_PSK="ocsp-sys-psk-$$-$RANDOM"
+ss_clear_conf ss
+ss_auth_conn home "local=auth=pubkey;id=$SS_ID;certs=$(auth_file ss-silent.pem)" \
+    "remote=auth=pubkey;id=$CG_ID;cacerts=$(auth_file ca.pem)"
+ss_auth_conn sys "local=auth=pubkey;id=$SS_ID;certs=$(auth_file ss-silent.pem)" \
+    "remote=auth=psk;id=$SYS_ID" send_cert=always
+ss_psk ss sys "$SYS_PSK" "$SS_ID" "$SYS_ID"
+ss_auth_key ss-silent
+ss_load ss
+cg_clear_conf cg
+cg_auth_conn home auth=pubkey "cert=$(auth_file cg-client.pem)" \
+    "key=$(auth_file cg-client.key)" "cacert=$(auth_file ca.pem)" ocsp=hard start=start
+MARK="$(cg_log_mark cg)"
+cg_start cg cg
+cg_wait_log cg "checking the peer's certificate with its OCSP responder in the background" 10 \
+    "$MARK" >/dev/null || fail "H: the OCSP check did not start in the background"
+cg_auth_conn sys auth=psk remote-auth=pubkey local-id="$SYS_ID" ocsp=no start=start
+cg_psk cg sys "$SYS_PSK" "$SYS_ID" "$SS_ID"
+cg_reload cg
+line="$(cg_wait_log cg "$(cg_re_failed sys "")" 3 "$MARK")" ||
+    fail "H: the database-trust connection was not judged within 3 s while the OCSP check waited"
+log "H: $line"
+[ "$(cg_log_count cg "$(cg_re_failed home "")" "$MARK")" = 0 ] ||
+    fail "H: the OCSP check ended first: the database-trust check waited for it"
+[ "$(cg_log_count cg "$(cg_re_ike_up sys)" "$MARK")" = 0 ] ||
+    fail "H: the database-trust connection accepted the private CA"
+cg_wait_log cg "$(cg_re_failed home "did not answer")" 15 "$MARK" >/dev/null ||
+    fail "H: cygnetd did not give up on the silent responder"
 auth_stop_cg
 
 # G: cygnetd answers; strongSwan's certificate names the good responder

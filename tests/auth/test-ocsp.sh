@@ -106,6 +106,9 @@ expect() { # expect CASE EXIT STATUS [DETAIL-REGEX]
 check hard good
 expect "good, hard" 0 ok
 grep -q '^detail' <<<"$OUT" && fail "good, hard: a note on a good answer: $OUT"
+# the trust the check lent the CA was taken back
+assert_match "good, hard: then without anchors" "^without-anchors untrusted\$" \
+    "$(grep '^without-anchors ' <<<"$OUT")"
 
 check hard revoked
 expect "revoked, hard" 1 revoked "certificate 'CN=revoked.test,.*' is revoked according to the OCSP responder http://127.0.0.1:$PORT/"

@@ -21,7 +21,7 @@
 
 struct CgCertCheck {
     gboolean running;
-    CgAuthCreds *creds; /* the policy the verdict holds for (borrowed, for comparison) */
+    CgConnConfig *config; /* the connection whose trust the verdict holds for */
     GBytes *end_der;
     CgCertStatus status;
     char *detail;
@@ -53,6 +53,7 @@ cg_cert_check_free(CgCertCheck *check)
     if (!check)
         return;
     g_clear_pointer(&check->end_der, g_bytes_unref);
+    g_clear_pointer(&check->config, cg_conn_config_unref);
     g_free(check->detail);
     g_free(check);
 }
@@ -75,6 +76,11 @@ static void
 check_work(gpointer data)
 {
     CheckJob *job = data;
+    if (cg_engine_closing(job->ike->engine)) {
+        /* shutting down: no verdict is needed, and waiting would delay it */
+        job->status = CG_CERT_STATUS_UNKNOWN;
+        return;
+    }
     CgCertPolicy policy = { job->anchors, job->crls, 0, job->ocsp };
     job->status = cg_cert_verify(job->end, job->inter, &policy, &job->detail);
 }
@@ -84,10 +90,8 @@ check_done(gpointer data)
 {
     CheckJob *job = data;
     CgIkeSa *ike = job->ike;
-    ike->crypto_busy = FALSE;
-    if (ike->state == CG_IKE_STATE_DEAD) {
-        job_free(job);
-        cg_ike_sa_free(ike);
+    if (!cg_ike_sa_job_finished(ike) || cg_engine_closing(ike->engine)) {
+        job_free(job); /* the IKE_SA was destroyed meanwhile, or the engine is closing */
         return;
     }
     CgCertCheck *check = cg_auth_state_get(ike)->cert_check;
@@ -101,16 +105,37 @@ check_done(gpointer data)
     job_free(job);
 }
 
+/* The connection whose trust will judge the message's certificates: as a
+ * responder, the one the peer's IDi selects (sa/cg-ike-auth.c switches to
+ * it before checking), else our own. NULL when none would. */
+static CgConnConfig *
+judging_config(CgIkeSa *ike, gboolean response, const CgMessage *msg)
+{
+    const CgRawPayload *p_idi = response ? NULL : cg_message_find(msg, CG_PL_IDI);
+    if (!p_idi)
+        return ike->config;
+    CgIdPayload id;
+    if (!cg_payload_parse_id(p_idi->body, p_idi->body_len, &id, NULL))
+        return NULL;
+    CgIdentity peer = { id.id_type, g_bytes_new(id.data, id.data_len) };
+    CgConnConfig *config = cg_engine_match_responder(ike->engine, ike->local, ike->remote, &peer);
+    cg_identity_clear(&peer);
+    return config;
+}
+
 /* Whether checking this message's certificates may wait on the network. */
 static gboolean
-needs_responder(CgIkeSa *ike, guint8 exchange_type, const CgMessage *msg, CgAuthCreds **creds)
+needs_responder(CgIkeSa *ike, gboolean response, guint8 exchange_type, const CgMessage *msg,
+                CgConnConfig **config, CgAuthCreds **creds)
 {
-    if (exchange_type != CG_EXCH_IKE_AUTH || ike->config->remote_auth != CG_AUTH_BY_PUBKEY)
+    if (exchange_type != CG_EXCH_IKE_AUTH)
         return FALSE;
     if (!cg_message_find(msg, CG_PL_AUTH) || !cg_message_find(msg, CG_PL_CERT))
         return FALSE;
-    /* a failure to load the CAs is reported by the inline path */
-    if (!cg_auth_creds_trust(ike->config, creds, NULL))
+    /* no connection, or CAs that do not load: the inline path says so */
+    *config = judging_config(ike, response, msg);
+    if (!*config || (*config)->remote_auth != CG_AUTH_BY_PUBKEY
+        || !cg_auth_creds_trust(*config, creds, NULL))
         return FALSE;
     return !(*creds)->pinned && (*creds)->ocsp != CG_OCSP_OFF;
 }
@@ -120,9 +145,12 @@ cg_auth_cert_check_hold(CgIkeSa *ike, gboolean response, guint8 exchange_type, g
                         const CgMessage *msg, GSocketAddress *local, GSocketAddress *remote,
                         gboolean natt)
 {
+    CgConnConfig *config;
     CgAuthCreds *creds;
-    if (!needs_responder(ike, exchange_type, msg, &creds))
+    if (!needs_responder(ike, response, exchange_type, msg, &config, &creds))
         return FALSE;
+    if (cg_engine_closing(ike->engine))
+        return TRUE; /* shutting down: dropped, no new job */
     g_autoptr(GPtrArray) certs = g_ptr_array_new_with_free_func((GDestroyNotify)cg_cert_unref);
     /* malformed CERT payloads are reported by the inline path */
     if (!cg_auth_collect_certs(msg, certs, NULL) || certs->len == 0)
@@ -132,7 +160,7 @@ cg_auth_cert_check_hold(CgIkeSa *ike, gboolean response, guint8 exchange_type, g
     if (st->cert_check) {
         if (st->cert_check->running)
             return TRUE; /* a copy is held already */
-        if (st->cert_check->creds == creds && g_bytes_equal(st->cert_check->end_der, der))
+        if (st->cert_check->config == config && g_bytes_equal(st->cert_check->end_der, der))
             return FALSE; /* the verdict is in: go on */
         g_clear_pointer(&st->cert_check, cg_cert_check_free);
     }
@@ -156,7 +184,7 @@ cg_auth_cert_check_hold(CgIkeSa *ike, gboolean response, guint8 exchange_type, g
 
     st->cert_check = g_new0(CgCertCheck, 1);
     st->cert_check->running = TRUE;
-    st->cert_check->creds = creds;
+    st->cert_check->config = cg_conn_config_ref(config);
     st->cert_check->end_der = g_steal_pointer(&der);
     ike->crypto_busy = TRUE;
     cg_ike_sa_log(ike, CG_LOG_DEBUG,
@@ -166,11 +194,10 @@ cg_auth_cert_check_hold(CgIkeSa *ike, gboolean response, guint8 exchange_type, g
 }
 
 gboolean
-cg_auth_cert_check_verdict(CgIkeSa *ike, CgAuthCreds *creds, CgCert *end, CgCertStatus *status,
-                           char **detail)
+cg_auth_cert_check_verdict(CgIkeSa *ike, CgCert *end, CgCertStatus *status, char **detail)
 {
     CgCertCheck *check = cg_auth_state_get(ike)->cert_check;
-    if (!check || check->running || check->creds != creds)
+    if (!check || check->running || check->config != ike->config)
         return FALSE;
     g_autoptr(GBytes) der = cg_cert_der(end);
     if (!g_bytes_equal(check->end_der, der))

@@ -419,7 +419,7 @@ peer_certificate(CgIkeSa *ike, const CgMessage *msg, CgReason *reason, GError **
     g_autofree char *detail = NULL;
     CgCertStatus status;
     /* with OCSP, the check already ran off the engine's context */
-    if (!cg_auth_cert_check_verdict(ike, creds, end, &status, &detail))
+    if (!cg_auth_cert_check_verdict(ike, end, &status, &detail))
         status = cg_cert_verify(end, inter, &policy, &detail);
     if (status == CG_CERT_OK && detail) /* soft-fail OCSP: accepted, but say so */
         cg_ike_sa_log(ike, CG_LOG_WARNING, "%s; accepted (ocsp = soft)", detail);

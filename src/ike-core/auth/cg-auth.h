@@ -170,9 +170,10 @@ void cg_auth_fill_snapshot(CgIkeSa *ike, CgIkeSnapshot *s);
 gboolean cg_auth_cert_check_hold(CgIkeSa *ike, gboolean response, guint8 exchange_type,
                                  guint32 msg_id, const CgMessage *msg, GSocketAddress *local,
                                  GSocketAddress *remote, gboolean natt);
-/* The verdict such a check reached for `end` under `creds`, if any. */
-gboolean cg_auth_cert_check_verdict(CgIkeSa *ike, CgAuthCreds *creds, CgCert *end,
-                                    CgCertStatus *status, char **detail);
+/* The verdict such a check reached for `end` under the IKE_SA's
+ * connection, if any. */
+gboolean cg_auth_cert_check_verdict(CgIkeSa *ike, CgCert *end, CgCertStatus *status,
+                                    char **detail);
 void cg_cert_check_free(CgCertCheck *check);
 
 G_END_DECLS

@@ -121,17 +121,58 @@ cg_cert_db_trust_read_unlock(void)
     g_rw_lock_reader_unlock(&db_trust_lock);
 }
 
+/* Asks the responder at `url` about `leaf` (RFC 6960 4.1: a request for
+ * one certificate, by its issuer's name and key hashes and its serial
+ * number), over NSS's HTTP client with its timeout. No lock: this is the
+ * part that may wait. NULL with the NSS error set on failure. */
+static SECItem *
+fetch_response(PLArenaPool *arena, CERTCertificate *leaf, const char *url, PRTime now)
+{
+    CERTCertList *list = CERT_NewCertList();
+    if (!list)
+        return NULL;
+    CERT_AddCertToListTail(list, CERT_DupCertificate(leaf));
+    CERTOCSPRequest *req = CERT_CreateOCSPRequest(list, now, PR_FALSE, NULL);
+    SECItem *response = NULL;
+    if (req
+        && CERT_AddOCSPAcceptableResponses(req, SEC_OID_PKIX_OCSP_BASIC_RESPONSE) == SECSuccess) {
+        SECItem *encoded = CERT_EncodeOCSPRequest(arena, req, NULL);
+        if (encoded)
+            response = CERT_PostOCSPRequest(arena, url, encoded);
+    }
+    PRErrorCode code = response ? 0 : PORT_GetError();
+    if (req)
+        CERT_DestroyOCSPRequest(req);
+    CERT_DestroyCertList(list);
+    if (!response)
+        PORT_SetError(code);
+    return response;
+}
+
 /* NSS checks the response's signer with its classic verifier, which
  * knows only the trust of the certificate database, while our anchors are
  * temporary certificates trusted for one validation at a time. So the
- * path's anchor is trusted as a CA just for the check (a signer that is
- * the CA itself, or a responder it delegated to, RFC 6960 4.2.2.2), then
- * its trust is put back, all under the writer lock; an anchor the database
- * trusts already needs only the reader lock, so such checks run side by
- * side. (Validations with explicit anchors never look at this trust.) */
+ * path's anchor is trusted as a CA just while the fetched response is
+ * checked (a signer that is the CA itself, or a responder it delegated to,
+ * RFC 6960 4.2.2.2), then its trust is put back, under the writer lock,
+ * which validations relying on the database's trust take as readers; an
+ * anchor the database trusts already needs only the reader lock. The
+ * check takes milliseconds: the fetch happened before. (Validations with
+ * explicit anchors never look at this trust.) */
 static SECStatus
-check_with_anchor_trusted(CERTCertificate *leaf, CERTCertificate *anchor, PRTime now)
+check_with_anchor_trusted(CERTCertificate *leaf, CERTCertificate *anchor, const char *url,
+                          PRTime now)
 {
+    PLArenaPool *arena = PORT_NewArena(DER_DEFAULT_CHUNKSIZE);
+    if (!arena)
+        return SECFailure;
+    SECItem *response = fetch_response(arena, leaf, url, now);
+    if (!response) {
+        PRErrorCode code = PORT_GetError();
+        PORT_FreeArena(arena, PR_FALSE);
+        PORT_SetError(code);
+        return SECFailure;
+    }
     CERTCertDBHandle *db = CERT_GetDefaultCertDB();
     CERTCertTrust old;
     g_rw_lock_writer_lock(&db_trust_lock);
@@ -145,15 +186,21 @@ check_with_anchor_trusted(CERTCertificate *leaf, CERTCertificate *anchor, PRTime
         CERTCertTrust ca = { ca_flags, ca_flags, ca_flags };
         CERT_ChangeCertTrust(db, anchor, &ca);
     }
-    SECStatus rv = CERT_CheckOCSPStatus(db, leaf, now, NULL);
+    /* verifies the response (signer, freshness, this certificate) and
+     * succeeds only on "good" */
+    SECStatus rv = CERT_CacheOCSPResponseFromSideChannel(db, leaf, now, response, NULL);
     PRErrorCode code = rv == SECSuccess ? 0 : PORT_GetError();
     if (changed) {
-        CERTCertTrust none = { 0, 0, 0 };
-        CERT_ChangeCertTrust(db, anchor, had_trust ? &old : &none);
+        /* NSS ignores an all-zero trust (it would leave the CA trusted for
+         * good): "a CA, trusted for nothing" takes the lent trust back */
+        const unsigned int valid_ca = CERTDB_VALID_CA;
+        CERTCertTrust untrusted = { valid_ca, valid_ca, valid_ca };
+        CERT_ChangeCertTrust(db, anchor, had_trust ? &old : &untrusted);
         g_rw_lock_writer_unlock(&db_trust_lock);
     } else {
         g_rw_lock_reader_unlock(&db_trust_lock);
     }
+    PORT_FreeArena(arena, PR_FALSE);
     if (rv != SECSuccess)
         PORT_SetError(code);
     return rv;
@@ -178,7 +225,7 @@ cg_cert_ocsp_check(CERTCertificate *leaf, CERTCertificate *anchor, CgOcspMode mo
     g_autofree char *url = g_strdup(aia);
     PORT_Free(aia);
 
-    SECStatus rv = check_with_anchor_trusted(leaf, anchor, now);
+    SECStatus rv = check_with_anchor_trusted(leaf, anchor, url, now);
     if (rv == SECSuccess)
         return CG_CERT_OK;
     PRErrorCode code = PORT_GetError();

@@ -102,8 +102,7 @@ typedef enum {
  * signature, unauthorized signer, stale, "unknown" certificate) rejects.
  * The responder is asked synchronously (the engine calls this on a worker
  * thread, auth/cg-auth-cert-check.c): NSS's HTTP client waits up to
- * CG_OCSP_TIMEOUT_S for the connection and request, and again for the
- * response, so a silent responder costs at most twice that. */
+ * CG_OCSP_TIMEOUT_S for a silent responder. */
 #define CG_OCSP_TIMEOUT_S 5
 
 typedef struct {

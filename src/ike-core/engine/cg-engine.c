@@ -32,6 +32,7 @@ struct CgEngine {
     CgKernel *kernel;
     GThreadPool *crypto_pool;
     GThreadPool *blocking_pool; /* jobs that wait on the network (OCSP) */
+    gint closing;               /* atomic: cg_engine_free has begun */
 
     GPtrArray *connections;    /* CgConnConfig*, load order */
     GPtrArray *pools;          /* CgPool* owned */
@@ -493,10 +494,17 @@ CgEngine *cg_engine_new(const CgEngineOptions *opts, GError **error)
     return g_steal_pointer(&engine);
 }
 
+gboolean cg_engine_closing(CgEngine *engine)
+{
+    return g_atomic_int_get(&engine->closing);
+}
+
 void cg_engine_free(CgEngine *engine)
 {
     if (!engine)
         return;
+    /* no new blocking jobs; those queued skip their work */
+    g_atomic_int_set(&engine->closing, 1);
     if (engine->cancellable) {
         g_cancellable_cancel(engine->cancellable);
         g_clear_object(&engine->cancellable);
@@ -970,12 +978,13 @@ void cg_engine_ike_destroyed(CgEngine *engine, CgIkeSa *ike)
 
 /* ---- connections, pools, secrets -------------------------------------- */
 
-/* An IKE_SA we initiated for connection `name` that is coming up or up. */
-static gboolean initiated_sa_alive(CgEngine *engine, const char *name)
+/* An IKE_SA of connection `name` that is coming up or up, whoever started
+ * it (the peer, or a rekey the peer initiated, makes us the responder). */
+static gboolean conn_sa_alive(CgEngine *engine, const char *name)
 {
     for (guint i = 0; i < engine->all_sas->len; i++) {
         CgIkeSa *o = engine->all_sas->pdata[i];
-        if (o->initiator && o->state != CG_IKE_STATE_DEAD && strcmp(o->config->name, name) == 0)
+        if (o->state != CG_IKE_STATE_DEAD && strcmp(o->config->name, name) == 0)
             return TRUE;
     }
     return FALSE;
@@ -1002,7 +1011,7 @@ gboolean cg_engine_load_connection(CgEngine *engine, CgConnConfig *config, GErro
             /* a reload (SIGHUP) must not start a second IKE_SA beside the
              * one coming up or up; the new settings apply from its next
              * start */
-            running = initiated_sa_alive(engine, config->name);
+            running = conn_sa_alive(engine, config->name);
             cg_info(config->name, "connection reloaded%s",
                     running ? " (its IKE_SA keeps running)" : "");
             goto loaded;

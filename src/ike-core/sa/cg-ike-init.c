@@ -445,9 +445,8 @@ init_job_done(gpointer data)
 {
     InitJob *job = data;
     CgIkeSa *ike = job->ike;
-    ike->crypto_busy = FALSE;
-    if (ike->state == CG_IKE_STATE_DEAD) {
-        cg_ike_sa_free(ike);
+    if (!cg_ike_sa_job_finished(ike)) {
+        /* destroyed meanwhile */
     } else if (job->error) {
         cg_ike_sa_log(ike, CG_LOG_INFO, "IKE_SA_INIT failed: %s", job->error->message);
         cg_ike_sa_destroy(ike, CG_REASON_PROTOCOL_ERROR, job->error->message);

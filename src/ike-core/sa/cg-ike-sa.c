@@ -187,10 +187,24 @@ static gboolean
 free_dead_sa(gpointer data)
 {
     CgIkeSa *ike = data;
-    if (ike->crypto_busy)
-        return G_SOURCE_REMOVE; /* the job's completion frees it */
+    if (ike->crypto_busy) {
+        ike->free_after_job = TRUE; /* the job's completion frees it */
+        return G_SOURCE_REMOVE;
+    }
     cg_ike_sa_free(ike);
     return G_SOURCE_REMOVE;
+}
+
+gboolean
+cg_ike_sa_job_finished(CgIkeSa *ike)
+{
+    ike->crypto_busy = FALSE;
+    if (ike->free_after_job) {
+        cg_ike_sa_free(ike);
+        return FALSE;
+    }
+    /* destroyed, and its free_dead_sa is still to run */
+    return ike->state != CG_IKE_STATE_DEAD;
 }
 
 void

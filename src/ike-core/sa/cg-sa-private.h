@@ -159,6 +159,7 @@ struct CgIkeSa {
 
     gboolean half_open;   /* counted in the engine's half-open total */
     gboolean crypto_busy; /* a worker job is running for this SA */
+    gboolean free_after_job; /* destroyed and due to be freed while busy */
     gboolean in_table;
     gboolean published_up;
     CgIkeSa *rekeyed_to; /* set while an IKE rekey hands over */
@@ -226,11 +227,18 @@ void cg_engine_run_crypto(CgEngine *engine, CgWorkFunc work, CgDoneFunc done, gp
 /* The same for work that waits on the network: its own threads, never
  * inline. */
 void cg_engine_run_blocking(CgEngine *engine, CgWorkFunc work, CgDoneFunc done, gpointer data);
+/* TRUE once cg_engine_free has begun (any thread). */
+gboolean cg_engine_closing(CgEngine *engine);
 
 /* ---- IKE_SA lifecycle (cg-ike-sa.c) ----------------------------------- */
 
 CgIkeSa *cg_ike_sa_new(CgEngine *engine, CgConnConfig *config, gboolean initiator);
 void cg_ike_sa_free(CgIkeSa *ike);
+/* A worker job for the SA (crypto_busy) has finished: clears the flag.
+ * FALSE when the SA was destroyed meanwhile: then it is freed here, or by
+ * the idle callback cg_ike_sa_destroy queued, whichever comes last; the
+ * caller must not touch it again. */
+gboolean cg_ike_sa_job_finished(CgIkeSa *ike);
 /* Processes a decrypted message that was held back (auth/cg-auth-cert-
  * check.c) as if it had just arrived, if the IKE_SA still expects it. */
 void cg_ike_sa_replay(CgIkeSa *ike, gboolean response, guint8 exchange_type, guint32 msg_id,
