@@ -23,6 +23,8 @@
 #include "nm-cygnet-validate.h"
 
 #define SSWAN_MAX_DEPTH 16
+/* in the whole file, strings included (see check_depth) */
+#define SSWAN_MAX_BRACKETS 256
 /* the smallest DER certificate or PKCS#12 file is bigger than this */
 #define SSWAN_MIN_BLOB_BYTES 64
 
@@ -40,14 +42,26 @@ static const struct {
     { "ikev2-byod-eap", NM_CYGNET_AUTH_EAP, NULL, N_("EAP authentication with a BYOD assessment") },
 };
 
-/* json-glib parses recursively: refuse deep nesting before it does. */
+/* json-glib parses recursively: refuse deep nesting before it does. Its
+ * scanner also takes what JSON has not ('single-quoted' strings, C
+ * comments): closing brackets inside those hide from json-glib but not
+ * from the count of levels, so a comment of 100000 "]" followed by 100000
+ * "[" passed and overflowed the stack. Every level needs a bracket
+ * somewhere in the file, so a bound on the brackets of the whole file (a
+ * profile has four objects) bounds the depth whatever the syntax. */
 static gboolean
 check_depth(const char *text, gsize len, GError **error)
 {
     int depth = 0;
+    guint brackets = 0;
     gboolean in_string = FALSE, escaped = FALSE;
     for (gsize i = 0; i < len; i++) {
         char c = text[i];
+        if ((c == '{' || c == '[') && ++brackets > SSWAN_MAX_BRACKETS) {
+            g_set_error(error, CG_IMPORT_ERROR, CG_IMPORT_ERROR_MALFORMED,
+                        _("strongSwan profile with more than %d “{” and “[”"), SSWAN_MAX_BRACKETS);
+            return FALSE;
+        }
         if (in_string) {
             if (escaped)
                 escaped = FALSE;

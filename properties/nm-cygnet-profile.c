@@ -119,6 +119,20 @@ cg_profile_file_contents(const CgProfile *profile, const char *path, gsize *len,
             return g_memdup2(data, *len);
         }
     }
+    /* size and kind first: a profile naming /dev/zero or a FIFO must not
+     * make the export read forever */
+    GStatBuf st;
+    if (g_stat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode)) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, _("%s is not a regular file"),
+                        path);
+            return NULL;
+        }
+        if ((guint64)st.st_size > CG_PROFILE_MAX_FILE_BYTES) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, _("%s is too big"), path);
+            return NULL;
+        }
+    }
     char *contents = NULL;
     if (!g_file_get_contents(path, &contents, len, error))
         return NULL;

@@ -15,14 +15,26 @@ case $fuzzer in */*) ;; *) fuzzer=./$fuzzer ;; esac
 seed_dir=$2
 seconds=$3
 
+# known leaks outside the code under test, one file per target (see the file)
+suppressions="$(cd "$(dirname "$0")" && pwd)/lsan-$(basename "$fuzzer").supp"
+if [ -f "$suppressions" ]; then
+    LSAN_OPTIONS="suppressions=$suppressions${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+    # GLib has no frame pointers: the fast unwinder stops inside it, before
+    # the frame a suppression names
+    ASAN_OPTIONS="fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+    export LSAN_OPTIONS ASAN_OPTIONS
+fi
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/cygnet-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
-mkdir "$work/corpus" "$work/artifacts"
+mkdir "$work/corpus" "$work/artifacts" "$work/tmp"
 cp "$seed_dir"/* "$work/corpus/"
 
 echo "fuzzing $(basename "$fuzzer") for ${seconds}s, seeds from $seed_dir"
 status=0
-"$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+# the targets' own temporary files go with ours (libFuzzer ends with
+# _Exit: their atexit clean-up does not run)
+TMPDIR="$work/tmp" "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" "$work/corpus" || status=$?
 
 if [ "$status" -ne 0 ] || [ -n "$(ls -A "$work/artifacts")" ]; then

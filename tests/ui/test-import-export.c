@@ -453,6 +453,12 @@ test_mobileconfig_export_eap_cert(void)
     set_data(eap, NM_CYGNET_KEY_EAP_METHOD, NM_CYGNET_EAP_TLS);
     expect_export_refused(eap, "eap-tls.mobileconfig", "eap-method = tls");
 
+    /* a CA "file" that is a device: refused at once, never read (export
+     * would otherwise read /dev/zero without end) */
+    set_data(eap, NM_CYGNET_KEY_EAP_METHOD, NULL);
+    set_data(eap, NM_CYGNET_KEY_CA_CERT, "/dev/zero");
+    expect_export_refused(eap, "eap-devzero.mobileconfig", "/dev/zero is not a regular file");
+
     g_autoptr(NMConnection) cert = import_ok("cert.mobileconfig");
     g_autofree char *cert_text = export_text(cert, "cert-export.mobileconfig");
     g_assert_nonnull(strstr(cert_text, "<string>Certificate</string>"));

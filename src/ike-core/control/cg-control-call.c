@@ -197,9 +197,14 @@ cg_control_call_start_stream(CgControlCall *call)
 
 /* ---- parsing a call ------------------------------------------------------ */
 
-/* Nesting depth of a JSON text, counted outside strings. */
+/* Nesting depth of a JSON text, counted outside strings. json-glib's
+ * scanner also reads what JSON has not ('single-quoted' strings, comments):
+ * closing brackets inside those counted here but not there, so a comment
+ * full of "]" let any depth through to json-glib's recursion (a stack
+ * overflow). Varlink is plain JSON: such characters outside a string are
+ * refused before they can fool the count. */
 static gboolean
-depth_within(const char *data, gsize len, guint max_depth)
+depth_within(const char *data, gsize len, guint max_depth, char **why)
 {
     guint depth = 0;
     gboolean in_string = FALSE;
@@ -212,9 +217,14 @@ depth_within(const char *data, gsize len, guint max_depth)
                 in_string = FALSE;
         } else if (c == '"') {
             in_string = TRUE;
+        } else if (c == '\'' || c == '/' || c == '#') {
+            *why = g_strdup_printf("not plain JSON: '%c' outside a string at byte %zu", c, i);
+            return FALSE;
         } else if (c == '[' || c == '{') {
-            if (++depth > max_depth)
+            if (++depth > max_depth) {
+                *why = g_strdup_printf("JSON nested deeper than %u levels", max_depth);
                 return FALSE;
+            }
         } else if ((c == ']' || c == '}') && depth > 0) {
             depth--;
         }
@@ -233,10 +243,8 @@ parse_object(const char *data, gsize len, char **why)
         *why = g_strdup("not valid UTF-8");
         return NULL;
     }
-    if (!depth_within(data, len, MAX_JSON_DEPTH)) {
-        *why = g_strdup_printf("JSON nested deeper than %d levels", MAX_JSON_DEPTH);
+    if (!depth_within(data, len, MAX_JSON_DEPTH, why))
         return NULL;
-    }
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     g_autoptr(GError) error = NULL;
     if (!json_parser_load_from_data(parser, data, (gssize)len, &error)) {

@@ -630,8 +630,10 @@ cg_net_route_source(GInetAddress *remote, GError **error)
     struct sockaddr_storage ss;
     socklen_t len;
     if (!g_to_sockaddr(ra, &ss, &len) || connect(fd, (struct sockaddr *)&ss, len) < 0) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "no route to %s: %s",
-                    g_inet_address_to_string(remote), g_strerror(errno));
+        int saved = errno;
+        g_autofree char *to = g_inet_address_to_string(remote);
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "no route to %s: %s", to,
+                    g_strerror(saved));
         close(fd);
         return NULL;
     }
