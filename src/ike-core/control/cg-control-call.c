@@ -56,6 +56,7 @@ static void
 flush_pending(CgControlClient *client)
 {
     g_autoptr(CgControlClient) keep = cg_control_client_ref(client);
+    (void)keep; /* held to the end of the call: a reply may drop the last other ref */
     while (!client->closed && !g_queue_is_empty(&client->pending)) {
         CgControlCall *head = g_queue_peek_head(&client->pending);
         if (!head->answered)
@@ -348,6 +349,7 @@ cg_control_dispatch(CgControlClient *client, const char *data, gsize len)
 {
     CgControlServer *server = client->server;
     g_autoptr(CgControlClient) keep = cg_control_client_ref(client);
+    (void)keep; /* held to the end of the call: a reply may drop the last other ref */
     g_autofree char *why = NULL;
     g_autoptr(JsonObject) obj = parse_object(data, len, &why);
     const char *method = NULL;

@@ -40,6 +40,7 @@ cg_control_monitor_start(CgControlCall *call, const char *connection, const char
     CgControlClient *client = call->client;
     CgControlServer *server = client->server;
     g_autoptr(CgControlClient) keep = cg_control_client_ref(client);
+    (void)keep; /* held to the end of the call: a reply may drop the last other ref */
     client->monitoring = TRUE;
     client->monitor_connection = g_strdup(connection);
     client->monitor_prefix = g_strdup(prefix);
