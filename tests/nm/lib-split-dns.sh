@@ -112,3 +112,90 @@ split_dns_base_dns() {
 queried() {
     grep -qE "query\[A\] $(re_escape "$1") from" "$CG_TMP/dns-$2.log"
 }
+
+# The steps both split DNS tests take. Each test defines `lookup NAME` and
+# `answers NAME ADDR` for its own resolver (NetworkManager's dnsmasq or
+# systemd-resolved's stub).
+
+# split_dns_before_vpn: without a VPN every name goes to the public server.
+split_dns_before_vpn() {
+    wait_for answers "before.$DOMAIN" "$CORP_LEAK" 15 ||
+        fail "before the VPN, before.$DOMAIN: expected the public server's $CORP_LEAK, got '$(lookup "before.$DOMAIN")'"
+    queried "before.$DOMAIN" public || fail "the public server did not see before.$DOMAIN"
+}
+
+# split_dns_corp_up: the split-tunnel VPN "corp" to cygnetd is up with the
+# base connection's default route and the gateway's DNS domain.
+split_dns_corp_up() {
+    nm_vpn_add corp gateway="$GW_ADDR" local-id=client.test remote-id=gw.test \
+        psk-flags=0 -- psk="$PSK"
+    nm_vpn_up corp || fail "nmcli connection up failed: $NM_UP_OUTPUT"
+    assert_eq "VPN state" activated "$(nm_active_state corp)"
+    if [ "$(nm_service_dataplane)" = log ]; then
+        skip_or_fail "the service has no packet data plane here (log): DNS cannot go through the tunnel"
+    fi
+    assert_eq "split tunnel: only the base connection's default route" \
+        "default via $GW_ADDR dev $NM_DEV proto static metric 100 " \
+        "$(ns_exec "$NM_NS" ip -4 route show | grep '^default')"
+    assert_match "DNS domain in the VPN's IP config (RFC 8598)" "^$(re_escape "$DOMAIN")$" \
+        "$(nm_field corp IP4.DOMAIN)"
+}
+
+# split_dns_after_down: with "corp" down, corp.test goes to the public
+# server again.
+split_dns_after_down() {
+    wait_for answers "after.$DOMAIN" "$CORP_LEAK" 15 ||
+        fail "after down, after.$DOMAIN: expected the public server's $CORP_LEAK, got '$(lookup "after.$DOMAIN")'"
+    if queried "after.$DOMAIN" corp; then
+        fail "after down, after.$DOMAIN still went to the corporate server"
+    fi
+}
+
+# split_dns_full_up: the full-tunnel VPN "full" is up and has the default
+# route.
+split_dns_full_up() {
+    nm_vpn_add full gateway="$GW_ADDR" local-id=full.client.test remote-id=gw.test \
+        psk-flags=0 -- psk="$PSK"
+    nm_vpn_up full || fail "nmcli connection up (full tunnel) failed: $NM_UP_OUTPUT"
+    assert_eq "full-tunnel VPN state" activated "$(nm_active_state full)"
+    assert_no_match "full tunnel: the default route is the VPN's" "dev $NM_DEV" \
+        "$(ns_exec "$NM_NS" ip -4 route get 192.0.2.1)"
+}
+
+# split_dns_full_answers: with the full tunnel every name goes to the VPN's
+# server, none to the public one.
+split_dns_full_answers() {
+    wait_for answers "full.$DOMAIN" "$CORP_HOST" 15 ||
+        fail "full tunnel, full.$DOMAIN: expected $CORP_HOST, got '$(lookup "full.$DOMAIN")'"
+    wait_for answers full.public.test "$PUB_AT_CORP" 15 ||
+        fail "full tunnel, full.public.test: expected the corporate server's $PUB_AT_CORP, got '$(lookup full.public.test)'"
+    if queried full.public.test public || queried "full.$DOMAIN" public; then
+        fail "a query leaked to the public server with a full tunnel"
+    fi
+}
+
+# split_dns_ss_up: the VPN "sscorp" to the strongSwan gateway over cgnm1.
+split_dns_ss_up() {
+    nm_base_up base2 cgnm1 "$SS_CLIENT"
+    nm_vpn_add sscorp gateway="$SS_GW" local-id=client.test remote-id=gw.test psk-flags=0 \
+        -- psk="$PSK"
+    nm_vpn_up sscorp 60 cgnm1 || fail "nmcli connection up (strongSwan) failed: $NM_UP_OUTPUT"
+    assert_eq "strongSwan VPN state" activated "$(nm_active_state sscorp)"
+}
+
+# split_dns_ss_answers: with "sscorp" up, corp.test goes through its tunnel
+# to its corporate server, public names to the public server only.
+split_dns_ss_answers() {
+    wait_for answers "ss.$DOMAIN" "$SS_CORP_HOST" 15 ||
+        fail "strongSwan VPN, ss.$DOMAIN: expected its corporate server's $SS_CORP_HOST, got '$(lookup "ss.$DOMAIN")'"
+    assert_match "strongSwan's corporate server got the query through the tunnel" \
+        'from 10\.4\.0\.[0-9]+$' "$(grep -E 'query\[A\] ss\.corp\.test from' "$CG_TMP/dns-sscorp.log")"
+    wait_for answers ss.public.test "$PUB_HOST" 15 ||
+        fail "strongSwan VPN, ss.public.test: expected the public server's $PUB_HOST, got '$(lookup ss.public.test)'"
+    if queried ss.public.test sscorp; then
+        fail "ss.public.test was sent to strongSwan's corporate server (split tunnel)"
+    fi
+    if queried "ss.$DOMAIN" public; then
+        fail "ss.$DOMAIN leaked to the public server"
+    fi
+}

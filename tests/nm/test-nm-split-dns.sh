@@ -87,25 +87,11 @@ mode="$(DBUS_SYSTEM_BUS_ADDRESS="unix:path=$NM_DIR/system_bus_socket" nm_exec bu
 assert_eq "DnsManager mode" 's "dnsmasq"' "$mode"
 
 # --- before the VPN: everything goes to the public server -----------------
-wait_for answers before.$DOMAIN "$CORP_LEAK" 15 ||
-    fail "before the VPN, before.$DOMAIN: expected the public server's $CORP_LEAK, got '$(lookup before.$DOMAIN)'"
-queried before.$DOMAIN public || fail "the public server did not see before.$DOMAIN"
+split_dns_before_vpn
 
 # --- split tunnel up --------------------------------------------------------
-nm_vpn_add corp gateway="$GW_ADDR" local-id=client.test remote-id=gw.test \
-    psk-flags=0 -- psk="$PSK"
-nm_vpn_up corp || fail "nmcli connection up failed: $NM_UP_OUTPUT"
-assert_eq "VPN state" activated "$(nm_active_state corp)"
-client_dp="$(nm_service_dataplane)"
-if [ "$client_dp" = log ]; then
-    skip_or_fail "the service has no packet data plane here (log): DNS cannot go through the tunnel"
-fi
-routes="$(ns_exec "$NM_NS" ip -4 route show)"
-assert_eq "split tunnel: only the base connection's default route" \
-    "default via $GW_ADDR dev $NM_DEV proto static metric 100 " "$(grep '^default' <<<"$routes")"
+split_dns_corp_up
 assert_match "DNS server in the VPN's IP config" "^${CORP_DNS//./\\.}$" "$(nm_field corp IP4.DNS)"
-assert_match "DNS domain in the VPN's IP config (RFC 8598)" "^$(re_escape "$DOMAIN")$" \
-    "$(nm_field corp IP4.DOMAIN)"
 
 # what NetworkManager hands its DNS plugin: the VPN's server for corp.test
 # (NetworkManager's DnsManager.Configuration: "SERVERS | DOMAINS" of the
@@ -162,26 +148,11 @@ assert_match "dnsmasq forwarded split.$DOMAIN to the corporate server" \
 # --- down: corp.test goes back to the public server -------------------------
 nm_vpn_down corp || fail "nmcli connection down failed"
 wait_for nm_no_service_running 10 || fail "nm-cygnet-service still running after down"
-wait_for answers after.$DOMAIN "$CORP_LEAK" 15 ||
-    fail "after down, after.$DOMAIN: expected the public server's $CORP_LEAK, got '$(lookup after.$DOMAIN)'"
-if queried after.$DOMAIN corp; then
-    fail "after down, after.$DOMAIN still went to the corporate server"
-fi
+split_dns_after_down
 
 # --- full tunnel: the VPN is the default route, all DNS goes to its server
-nm_vpn_add full gateway="$GW_ADDR" local-id=full.client.test remote-id=gw.test \
-    psk-flags=0 -- psk="$PSK"
-nm_vpn_up full || fail "nmcli connection up (full tunnel) failed: $NM_UP_OUTPUT"
-assert_eq "full-tunnel VPN state" activated "$(nm_active_state full)"
-assert_no_match "full tunnel: the default route is the VPN's" "dev $NM_DEV" \
-    "$(ns_exec "$NM_NS" ip -4 route get 192.0.2.1)"
-wait_for answers full.$DOMAIN "$CORP_HOST" 15 ||
-    fail "full tunnel, full.$DOMAIN: expected $CORP_HOST, got '$(lookup full.$DOMAIN)'"
-wait_for answers full.public.test "$PUB_AT_CORP" 15 ||
-    fail "full tunnel, full.public.test: expected the corporate server's $PUB_AT_CORP, got '$(lookup full.public.test)'"
-if queried full.public.test public || queried full.$DOMAIN public; then
-    fail "a query leaked to the public server with a full tunnel"
-fi
+split_dns_full_up
+split_dns_full_answers
 servers="$(dnsmasq_servers)"
 log "NetworkManager's dnsmasq servers (full tunnel): ${servers//$'\n'/; }"
 assert_match "full tunnel: the VPN's DNS server serves all names" "^${CORP_DNS//./\\.}#53\(via" "$servers"
@@ -190,24 +161,10 @@ assert_no_match "full tunnel: the public server serves no forward names" \
 nm_vpn_down full || fail "nmcli connection down (full tunnel) failed"
 
 # --- the strongSwan gateway: its domain attribute makes the same split ------
-nm_base_up base2 cgnm1 "$SS_CLIENT"
-nm_vpn_add sscorp gateway="$SS_GW" local-id=client.test remote-id=gw.test psk-flags=0 \
-    -- psk="$PSK"
-nm_vpn_up sscorp 60 cgnm1 || fail "nmcli connection up (strongSwan) failed: $NM_UP_OUTPUT"
-assert_eq "strongSwan VPN state" activated "$(nm_active_state sscorp)"
+split_dns_ss_up
 assert_match "strongSwan's DNS domain in the VPN's IP config" "^$(re_escape "$DOMAIN")$" \
     "$(nm_field sscorp IP4.DOMAIN)"
-wait_for answers ss.$DOMAIN "$SS_CORP_HOST" 15 ||
-    fail "strongSwan VPN, ss.$DOMAIN: expected its corporate server's $SS_CORP_HOST, got '$(lookup ss.$DOMAIN)'"
-assert_match "strongSwan's corporate server got the query through the tunnel" \
-    'from 10\.4\.0\.[0-9]+$' "$(grep -E 'query\[A\] ss\.corp\.test from' "$CG_TMP/dns-sscorp.log")"
-assert_eq "ss.public.test with the strongSwan VPN up" "$PUB_HOST" "$(lookup ss.public.test)"
-if queried ss.public.test sscorp; then
-    fail "ss.public.test was sent to strongSwan's corporate server (split tunnel)"
-fi
-if queried ss.$DOMAIN public; then
-    fail "ss.$DOMAIN leaked to the public server"
-fi
+split_dns_ss_answers
 nm_vpn_down sscorp || fail "nmcli connection down (strongSwan) failed"
 
 nm_assert_no_secret "$PSK"
