@@ -47,21 +47,30 @@ ns_spawn ss "$CG_TMP/ocsp.log" openssl ocsp -index "$(auth_file index.txt)" -por
 wait_for_log "$CG_TMP/ocsp.log" "waiting for OCSP client connections" 5 >/dev/null ||
     fail "openssl ocsp did not start"
 
-# run_case NAME CERT MODE: strongSwan shows CERT, cygnetd checks with MODE;
-# sets MARK
+# run_case NAME CERT MODE [START [SS-EXTRA]]: strongSwan shows CERT,
+# cygnetd checks with MODE and starts with START (default start; "none"
+# waits for strongSwan); SS-EXTRA, a function, adds to strongSwan's
+# config before it loads; sets MARK
 run_case() {
-    local name="$1" cert="$2" mode="$3"
+    local name="$1" cert="$2" mode="$3" start="${4:-start}" extra="${5:-}"
     log "$name: gateway certificate $cert, ocsp=$mode"
     ss_clear_conf ss
     ss_auth_conn home "local=auth=pubkey;id=$SS_ID;certs=$(auth_file "$cert.pem")" \
         "remote=auth=pubkey;id=$CG_ID;cacerts=$(auth_file ca.pem)"
     ss_auth_key "$cert"
+    [ -z "$extra" ] || "$extra"
     ss_load ss
     cg_clear_conf cg
     cg_auth_conn home auth=pubkey "cert=$(auth_file cg-client.pem)" \
-        "key=$(auth_file cg-client.key)" "cacert=$(auth_file ca.pem)" "ocsp=$mode" start=start
+        "key=$(auth_file cg-client.key)" "cacert=$(auth_file ca.pem)" "ocsp=$mode" "start=$start"
     MARK="$(cg_log_mark cg)"
     cg_start cg cg
+}
+
+# expect_background NAME: cygnetd checks the certificate off its thread
+expect_background() {
+    cg_wait_log cg "checking the peer's certificate with its OCSP responder in the background" 10 \
+        "$MARK" >/dev/null || fail "$1: the OCSP check did not start in the background"
 }
 
 expect_up() {
@@ -110,8 +119,7 @@ wait_for_log "$CG_TMP/silent.log" "silent responder listening" 5 >/dev/null ||
 SIDE_ID="side.$CG_ID"
 SIDE_PSK="ocsp-side-psk-$$-$RANDOM"
 run_case F ss-silent hard
-cg_wait_log cg "checking the peer's certificate with its OCSP responder in the background" 10 \
-    "$MARK" >/dev/null || fail "F: the OCSP check did not start in the background"
+expect_background F
 # while it waits, a PSK connection is added on both sides and must come up
 ss_conn ss side local_addrs="$SS_ADDR" remote_addrs="$CG_ADDR" \
     proposals=aes256gcm16-prfsha256-x25519 local_id="$SS_ID" remote_id="$SIDE_ID"
@@ -136,24 +144,15 @@ log "F: $line"
 auth_stop_cg
 
 # H: home waits on the silent responder; "sys" relies on the NSS database
-log "H: a database-trust connection while an OCSP check waits"
 SYS_ID="sys.$CG_ID"
 SYS_PSK="ocsp-sys-psk-$$-$RANDOM"
-ss_clear_conf ss
-ss_auth_conn home "local=auth=pubkey;id=$SS_ID;certs=$(auth_file ss-silent.pem)" \
-    "remote=auth=pubkey;id=$CG_ID;cacerts=$(auth_file ca.pem)"
-ss_auth_conn sys "local=auth=pubkey;id=$SS_ID;certs=$(auth_file ss-silent.pem)" \
-    "remote=auth=psk;id=$SYS_ID" send_cert=always
-ss_psk ss sys "$SYS_PSK" "$SS_ID" "$SYS_ID"
-ss_auth_key ss-silent
-ss_load ss
-cg_clear_conf cg
-cg_auth_conn home auth=pubkey "cert=$(auth_file cg-client.pem)" \
-    "key=$(auth_file cg-client.key)" "cacert=$(auth_file ca.pem)" ocsp=hard start=start
-MARK="$(cg_log_mark cg)"
-cg_start cg cg
-cg_wait_log cg "checking the peer's certificate with its OCSP responder in the background" 10 \
-    "$MARK" >/dev/null || fail "H: the OCSP check did not start in the background"
+ss_sys_conn() {
+    ss_auth_conn sys "local=auth=pubkey;id=$SS_ID;certs=$(auth_file ss-silent.pem)" \
+        "remote=auth=psk;id=$SYS_ID" send_cert=always
+    ss_psk ss sys "$SYS_PSK" "$SS_ID" "$SYS_ID"
+}
+run_case H ss-silent hard start ss_sys_conn
+expect_background H
 cg_auth_conn sys auth=psk remote-auth=pubkey local-id="$SYS_ID" ocsp=no start=start
 cg_psk cg sys "$SYS_PSK" "$SYS_ID" "$SS_ID"
 cg_reload cg
@@ -168,21 +167,11 @@ cg_wait_log cg "$(cg_re_failed home "did not answer")" 15 "$MARK" >/dev/null ||
     fail "H: cygnetd did not give up on the silent responder"
 auth_stop_cg
 
-# G: cygnetd answers; strongSwan's certificate names the good responder
-log "G: cygnetd responds, strongSwan's certificate ss-good, ocsp=hard"
-ss_clear_conf ss
-ss_auth_conn home "local=auth=pubkey;id=$SS_ID;certs=$(auth_file ss-good.pem)" \
-    "remote=auth=pubkey;id=$CG_ID;cacerts=$(auth_file ca.pem)"
-ss_auth_key ss-good
-ss_load ss
-cg_clear_conf cg
-cg_auth_conn home auth=pubkey "cert=$(auth_file cg-client.pem)" \
-    "key=$(auth_file cg-client.key)" "cacert=$(auth_file ca.pem)" ocsp=hard start=none
-MARK="$(cg_log_mark cg)"
-cg_start cg cg
+# G: cygnetd answers (start=none: strongSwan initiates); strongSwan's
+# certificate names the good responder
+run_case G ss-good hard none
 ss_initiate ss home 15 || fail "G: strongSwan could not bring the tunnel up through cygnetd"
-cg_wait_log cg "checking the peer's certificate with its OCSP responder in the background" 5 \
-    "$MARK" >/dev/null || fail "G: cygnetd did not check the initiator's certificate in the background"
+expect_background G
 AUTH_MARK="$MARK" auth_expect_established home
 auth_stop_cg
 

@@ -6,7 +6,8 @@ first byte picks the part (see fuzz-control.c). Run it from anywhere; it
 rewrites tests/fuzz/corpus-control/ next to this script."""
 
 import json
-import os
+
+from corpus_write import write_corpus
 
 SEL_CONTROL, SEL_CONFIG, SEL_SECRETS, SEL_SECRET = range(4)
 IKE = "io.cygnet.Ike."
@@ -142,14 +143,7 @@ def seeds():
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    corpus = os.path.join(here, "corpus-control")
-    os.makedirs(corpus, exist_ok=True)
-    for name in os.listdir(corpus):
-        os.remove(os.path.join(corpus, name))
-    for name, data in sorted(seeds().items()):
-        with open(os.path.join(corpus, name), "wb") as f:
-            f.write(data)
+    write_corpus("corpus-control", seeds())
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ TCP segments for the coalescer, ESP payloads to seal and packets to open,
 replay window sequences and CFG_REPLY bodies. Run it from anywhere; it
 rewrites tests/fuzz/corpus-packet/ next to this script."""
 
-import os
 import struct
+
+from corpus_write import write_corpus
 
 SEL_IP, SEL_GSO, SEL_GRO, SEL_ESP, SEL_REPLAY, SEL_CP = range(6)
 TCP, UDP, ICMP, ICMPV6 = 6, 17, 1, 58
@@ -106,14 +107,7 @@ def seeds():
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    corpus = os.path.join(here, "corpus-packet")
-    os.makedirs(corpus, exist_ok=True)
-    for name in os.listdir(corpus):
-        os.remove(os.path.join(corpus, name))
-    for name, data in sorted(seeds().items()):
-        with open(os.path.join(corpus, name), "wb") as f:
-            f.write(data)
+    write_corpus("corpus-packet", seeds())
 
 
 if __name__ == "__main__":

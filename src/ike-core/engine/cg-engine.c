@@ -349,13 +349,20 @@ static void crypto_worker(gpointer data, gpointer user_data)
     g_main_context_invoke(job->engine->context, crypto_job_done, job);
 }
 
-void cg_engine_run_crypto(CgEngine *engine, CgWorkFunc work, CgDoneFunc done, gpointer data)
+static CgCryptoJob *crypto_job_new(CgEngine *engine, CgWorkFunc work, CgDoneFunc done,
+                                   gpointer data)
 {
     CgCryptoJob *job = g_new0(CgCryptoJob, 1);
     job->engine = engine;
     job->work = work;
     job->done = done;
     job->data = data;
+    return job;
+}
+
+void cg_engine_run_crypto(CgEngine *engine, CgWorkFunc work, CgDoneFunc done, gpointer data)
+{
+    CgCryptoJob *job = crypto_job_new(engine, work, done, data);
     if (!engine->crypto_pool) {
         work(data);
         crypto_job_done(job);
@@ -371,11 +378,7 @@ void cg_engine_run_crypto(CgEngine *engine, CgWorkFunc work, CgDoneFunc done, gp
 
 void cg_engine_run_blocking(CgEngine *engine, CgWorkFunc work, CgDoneFunc done, gpointer data)
 {
-    CgCryptoJob *job = g_new0(CgCryptoJob, 1);
-    job->engine = engine;
-    job->work = work;
-    job->done = done;
-    job->data = data;
+    CgCryptoJob *job = crypto_job_new(engine, work, done, data);
     if (!engine->blocking_pool)
         engine->blocking_pool = g_thread_pool_new(crypto_worker, NULL, BLOCKING_WORKERS, FALSE,
                                                   NULL);
