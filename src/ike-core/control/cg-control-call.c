@@ -8,6 +8,7 @@
 
 #include "cg-control-private.h"
 #include "log/cg-log.h"
+#include "src/shared/cg-json-guard.h"
 
 /* JSON nested deeper than this is refused before it is parsed: the parser
  * recurses, and nothing in the interface comes close. */
@@ -198,41 +199,6 @@ cg_control_call_start_stream(CgControlCall *call)
 
 /* ---- parsing a call ------------------------------------------------------ */
 
-/* Nesting depth of a JSON text, counted outside strings. json-glib's
- * scanner also reads what JSON has not ('single-quoted' strings, comments):
- * closing brackets inside those counted here but not there, so a comment
- * full of "]" let any depth through to json-glib's recursion (a stack
- * overflow). Varlink is plain JSON: such characters outside a string are
- * refused before they can fool the count. */
-static gboolean
-depth_within(const char *data, gsize len, guint max_depth, char **why)
-{
-    guint depth = 0;
-    gboolean in_string = FALSE;
-    for (gsize i = 0; i < len; i++) {
-        char c = data[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = FALSE;
-        } else if (c == '"') {
-            in_string = TRUE;
-        } else if (c == '\'' || c == '/' || c == '#') {
-            *why = g_strdup_printf("not plain JSON: '%c' outside a string at byte %zu", c, i);
-            return FALSE;
-        } else if (c == '[' || c == '{') {
-            if (++depth > max_depth) {
-                *why = g_strdup_printf("JSON nested deeper than %u levels", max_depth);
-                return FALSE;
-            }
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            depth--;
-        }
-    }
-    return TRUE;
-}
-
 static JsonObject *
 parse_object(const char *data, gsize len, char **why)
 {
@@ -244,7 +210,7 @@ parse_object(const char *data, gsize len, char **why)
         *why = g_strdup("not valid UTF-8");
         return NULL;
     }
-    if (!depth_within(data, len, MAX_JSON_DEPTH, why))
+    if (!cg_json_guard(data, len, MAX_JSON_DEPTH, why))
         return NULL;
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     g_autoptr(GError) error = NULL;

@@ -7,6 +7,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "src/shared/cg-json-guard.h"
+
 /* The largest reply we accept: a Monitor dump message or a ListSAs of a
  * big gateway is well below this. */
 #define MAX_REPLY_BYTES (64u * 1024 * 1024)
@@ -105,9 +107,17 @@ ctl_client_has_buffered(CtlClient *client)
     return client->in->len > 0 && memchr(client->in->data, '\0', client->in->len) != NULL;
 }
 
+/* as deep as the server accepts requests */
+#define MAX_REPLY_DEPTH 64
+
 static CtlReply *
 parse_reply(const char *data, gsize len, GError **error)
 {
+    g_autofree char *why = NULL;
+    if (!cg_json_guard(data, len, MAX_REPLY_DEPTH, &why)) {
+        g_set_error(error, CTL_ERROR, CTL_ERROR_PROTOCOL, "malformed reply from cygnetd: %s", why);
+        return NULL;
+    }
     g_autoptr(JsonParser) parser = json_parser_new_immutable();
     if (!json_parser_load_from_data(parser, data, (gssize)len, error)) {
         g_prefix_error(error, "malformed reply from cygnetd: ");
