@@ -29,16 +29,6 @@ ocsp_setup_once(void)
     }
 }
 
-static char *
-subject_text(CERTCertificate *c)
-{
-    char *ascii = CERT_NameToAscii(&c->subject);
-    char *s = g_strdup(ascii ? ascii : "?");
-    if (ascii)
-        PORT_Free(ascii);
-    return s;
-}
-
 /* An answer that is there but cannot be used: never accepted. */
 static gboolean
 is_bad_answer(PRErrorCode code)
@@ -213,7 +203,7 @@ cg_cert_ocsp_check(CERTCertificate *leaf, CERTCertificate *anchor, CgOcspMode mo
     if (mode == CG_OCSP_OFF)
         return CG_CERT_OK;
     ocsp_setup_once();
-    g_autofree char *subject = subject_text(leaf);
+    g_autofree char *subject = cg_nss_name_string(&leaf->subject, "?");
     char *aia = CERT_GetOCSPAuthorityInfoAccessLocation(leaf);
     if (!aia) {
         /* NSS would call such a certificate good without asking anyone */

@@ -35,6 +35,8 @@ CgCertStatus cg_cert_ocsp_check(CERTCertificate *leaf, CERTCertificate *anchor, 
  * trust for a moment under the writer lock (cg-cert-ocsp.c). */
 void cg_cert_db_trust_read_lock(void);
 void cg_cert_db_trust_read_unlock(void);
+/* A distinguished name as text ("CN=gw,O=Example"), or `unprintable`. */
+char *cg_nss_name_string(CERTName *name, const char *unprintable);
 /* "2024-01-01 00:00:00 UTC" */
 char *cg_prtime_to_string(PRTime t);
 

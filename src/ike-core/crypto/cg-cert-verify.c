@@ -89,11 +89,7 @@ cg_crl_load_file(const char *path, GError **error)
 char *
 cg_crl_issuer(const CgCrl *crl)
 {
-    char *ascii = CERT_NameToAscii(&crl->nss->crl.name);
-    char *s = g_strdup(ascii ? ascii : "(unprintable name)");
-    if (ascii)
-        PORT_Free(ascii);
-    return s;
+    return cg_nss_name_string(&crl->nss->crl.name, "(unprintable name)");
 }
 
 /* RFC 5280 6.3: is `cert` listed in a CRL of `issuer` (verified with the
@@ -118,16 +114,13 @@ crl_revokes(GPtrArray *crls, CERTCertificate *cert, CERTCertificate *issuer, PRT
             PRTime when = 0;
             if (DER_DecodeTimeChoice(&when, &e->revocationDate) == SECSuccess && when > now)
                 continue; /* revoked only from a later date on */
-            char *subject = CERT_NameToAscii(&cert->subject);
-            char *crl_issuer = cg_crl_issuer(crl);
+            g_autofree char *subject = cg_nss_name_string(&cert->subject, "?");
+            g_autofree char *crl_issuer = cg_crl_issuer(crl);
             g_autoptr(CgCert) tmp = cg_cert_wrap(CERT_DupCertificate(cert));
             g_autofree char *serial = cg_cert_serial(tmp);
             g_autofree char *when_text = cg_prtime_to_string(when);
             *detail = g_strdup_printf("certificate '%s' (serial %s) was revoked on %s by '%s'",
-                                      subject ? subject : "?", serial, when_text, crl_issuer);
-            if (subject)
-                PORT_Free(subject);
-            g_free(crl_issuer);
+                                      subject, serial, when_text, crl_issuer);
             return TRUE;
         }
     }
@@ -139,21 +132,13 @@ crl_revokes(GPtrArray *crls, CERTCertificate *cert, CERTCertificate *issuer, PRT
 static char *
 subject_of(CERTCertificate *c)
 {
-    char *ascii = CERT_NameToAscii(&c->subject);
-    char *s = g_strdup(ascii ? ascii : "?");
-    if (ascii)
-        PORT_Free(ascii);
-    return s;
+    return cg_nss_name_string(&c->subject, "?");
 }
 
 static char *
 issuer_of(CERTCertificate *c)
 {
-    char *ascii = CERT_NameToAscii(&c->issuer);
-    char *s = g_strdup(ascii ? ascii : "?");
-    if (ascii)
-        PORT_Free(ascii);
-    return s;
+    return cg_nss_name_string(&c->issuer, "?");
 }
 
 /* The validity period first: it gives the clearest message, and a path

@@ -163,12 +163,12 @@ cg_cert_equal(const CgCert *a, const CgCert *b)
     return SECITEM_ItemsAreEqual(&a->nss->derCert, &b->nss->derCert);
 }
 
-static char *
-name_to_string(CERTName *name)
+char *
+cg_nss_name_string(CERTName *name, const char *unprintable)
 {
     char *ascii = CERT_NameToAscii(name);
     if (!ascii)
-        return g_strdup("(unprintable name)");
+        return g_strdup(unprintable);
     char *s = g_strdup(ascii);
     PORT_Free(ascii);
     return s;
@@ -177,13 +177,13 @@ name_to_string(CERTName *name)
 char *
 cg_cert_subject(const CgCert *cert)
 {
-    return name_to_string(&cert->nss->subject);
+    return cg_nss_name_string(&cert->nss->subject, "(unprintable name)");
 }
 
 char *
 cg_cert_issuer(const CgCert *cert)
 {
-    return name_to_string(&cert->nss->issuer);
+    return cg_nss_name_string(&cert->nss->issuer, "(unprintable name)");
 }
 
 char *
@@ -359,7 +359,8 @@ cg_cert_alt_names(const CgCert *cert)
                 break;
             }
             case certDirectoryName: {
-                g_autofree char *dn = name_to_string(&n->name.directoryName);
+                g_autofree char *dn
+                    = cg_nss_name_string(&n->name.directoryName, "(unprintable name)");
                 g_string_append_printf(s, "DN:%s", dn);
                 break;
             }
@@ -470,7 +471,7 @@ cg_dn_to_string(const guint8 *der, gsize len)
     SECItem item = { siBuffer, (unsigned char *)der, (unsigned int)len };
     char *out = NULL;
     if (SEC_QuickDERDecodeItem(arena, &name, SEC_ASN1_GET(CERT_NameTemplate), &item) == SECSuccess)
-        out = name_to_string(&name);
+        out = cg_nss_name_string(&name, "(unprintable name)");
     PORT_FreeArena(arena, PR_FALSE);
     return out;
 }
