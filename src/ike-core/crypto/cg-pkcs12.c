@@ -91,6 +91,55 @@ p12_error_text(PRErrorCode code)
 /* Without a database: NSS's decoder checks the MAC and hands out the
  * certificates (the one with a key bag is ours); the key is imported as a
  * session object by cg_pkcs12_session_key. */
+/* NSS's PKCS#12 decoder on a whole file, with the password as the
+ * BMPString it wants (RFC 7292 B.1), fed and its MAC checked. */
+typedef struct {
+    guint8 *pw;
+    gsize pw_len;
+    SECItem pw_item;
+    SEC_PKCS12DecoderContext *dcx;
+    const char *step; /* what failed: "reading", "checking" */
+} P12Decode;
+
+/* FALSE: d->step says which step failed, the NSS error is set; either
+ * way p12_decode_end() cleans up. */
+static gboolean
+p12_decode_begin(P12Decode *d, const char *contents, gsize len, GBytes *password,
+                 PK11SlotInfo *slot)
+{
+    memset(d, 0, sizeof(*d));
+    d->pw = bmp_password(password, &d->pw_len);
+    d->pw_item = (SECItem){ siBuffer, d->pw, (unsigned int)d->pw_len };
+    d->dcx = d->pw ? SEC_PKCS12DecoderStart(&d->pw_item, slot, NULL, NULL, NULL, NULL, NULL, NULL)
+                   : NULL;
+    d->step = "reading";
+    gboolean ok = d->dcx != NULL;
+    ok = ok && SEC_PKCS12DecoderUpdate(d->dcx, (unsigned char *)contents, len) == SECSuccess;
+    ok = ok && (d->step = "checking", SEC_PKCS12DecoderVerify(d->dcx) == SECSuccess);
+    return ok;
+}
+
+/* Done with the decoder (the password stays for a key import). */
+static void
+p12_decode_finish(P12Decode *d)
+{
+    if (d->dcx)
+        SEC_PKCS12DecoderFinish(d->dcx);
+    d->dcx = NULL;
+}
+
+/* Finishes the decoder and wipes the password. */
+static void
+p12_decode_end(P12Decode *d)
+{
+    p12_decode_finish(d);
+    if (d->pw) {
+        cg_memzero(d->pw, d->pw_len);
+        g_free(d->pw);
+    }
+    d->pw = NULL;
+}
+
 static CgPrivKey *
 load_into_session(const char *path, const char *contents, gsize len, GBytes *password,
                   PK11SlotInfo *slot, CgCert **cert, GPtrArray **chain, GError **error)
@@ -104,21 +153,14 @@ load_into_session(const char *path, const char *contents, gsize len, GBytes *pas
                     "%s: not a complete DER-encoded PKCS#12 file", path);
         return NULL;
     }
-    gsize pw_len = 0;
-    guint8 *pw = bmp_password(password, &pw_len);
-    SECItem pw_item = { siBuffer, pw, (unsigned int)pw_len };
-    SEC_PKCS12DecoderContext *dcx
-        = pw ? SEC_PKCS12DecoderStart(&pw_item, slot, NULL, NULL, NULL, NULL, NULL, NULL) : NULL;
-    const char *step = "reading";
-    gboolean ok = dcx != NULL;
-    ok = ok && SEC_PKCS12DecoderUpdate(dcx, (unsigned char *)contents, len) == SECSuccess;
-    ok = ok && (step = "checking", SEC_PKCS12DecoderVerify(dcx) == SECSuccess);
-    ok = ok && (step = "reading", SEC_PKCS12DecoderIterateInit(dcx) == SECSuccess);
+    P12Decode d;
+    gboolean ok = p12_decode_begin(&d, contents, len, password, slot);
+    ok = ok && (d.step = "reading", SEC_PKCS12DecoderIterateInit(d.dcx) == SECSuccess);
     PRErrorCode code = ok ? 0 : PORT_GetError();
     g_autoptr(CgCert) ours = NULL;
     g_autoptr(GPtrArray) others = g_ptr_array_new_with_free_func((GDestroyNotify)cg_cert_unref);
     const SEC_PKCS12DecoderItem *item = NULL;
-    while (ok && SEC_PKCS12DecoderIterateNext(dcx, &item) == SECSuccess) {
+    while (ok && SEC_PKCS12DecoderIterateNext(d.dcx, &item) == SECSuccess) {
         if (item->type != SEC_OID_PKCS12_V1_CERT_BAG_ID || !item->der)
             continue;
         g_autoptr(GError) cert_error = NULL;
@@ -130,17 +172,16 @@ load_into_session(const char *path, const char *contents, gsize len, GBytes *pas
         else
             g_ptr_array_add(others, c);
     }
-    if (dcx)
-        SEC_PKCS12DecoderFinish(dcx);
+    p12_decode_finish(&d);
     CgPrivKey *key = NULL;
     if (!ok) {
         g_set_error(error, CG_CRYPTO_ERROR, CG_CRYPTO_ERROR_INVALID_KEY, "%s: %s it failed: %s",
-                    path, step, p12_error_text(code));
+                    path, d.step, p12_error_text(code));
     } else if (!ours) {
         g_set_error(error, CG_CRYPTO_ERROR, CG_CRYPTO_ERROR_INVALID_KEY,
                     "%s holds no certificate with its private key", path);
     } else {
-        key = cg_pkcs12_session_key((const guint8 *)contents, len, password, &pw_item,
+        key = cg_pkcs12_session_key((const guint8 *)contents, len, password, &d.pw_item,
                                     cg_cert_nss(ours), error);
         if (!key) {
             g_prefix_error(error, "%s: ", path);
@@ -151,10 +192,7 @@ load_into_session(const char *path, const char *contents, gsize len, GBytes *pas
                         "%s: its first private key does not belong to its certificate", path);
         }
     }
-    if (pw) {
-        cg_memzero(pw, pw_len);
-        g_free(pw);
-    }
+    p12_decode_end(&d);
     if (!key)
         return NULL;
     *cert = g_steal_pointer(&ours);
@@ -197,32 +235,21 @@ cg_privkey_load_pkcs12(const char *path, GBytes *password, CgCert **cert, GPtrAr
         g_free(contents);
         return key;
     }
-    gsize pw_len = 0;
-    guint8 *pw = bmp_password(password, &pw_len);
-    SECItem pw_item = { siBuffer, pw, (unsigned int)pw_len };
-    SEC_PKCS12DecoderContext *dcx
-        = pw ? SEC_PKCS12DecoderStart(&pw_item, slot, NULL, NULL, NULL, NULL, NULL, NULL) : NULL;
-    const char *step = "reading";
-    gboolean ok = dcx != NULL;
-    ok = ok && SEC_PKCS12DecoderUpdate(dcx, (unsigned char *)contents, len) == SECSuccess;
-    ok = ok && (step = "checking", SEC_PKCS12DecoderVerify(dcx) == SECSuccess);
+    P12Decode d;
+    gboolean ok = p12_decode_begin(&d, contents, len, password, slot);
     ok = ok
-         && (step = "validating", SEC_PKCS12DecoderValidateBags(dcx, nickname_for) == SECSuccess);
-    ok = ok && (step = "importing", SEC_PKCS12DecoderImportBags(dcx) == SECSuccess);
+         && (d.step = "validating",
+             SEC_PKCS12DecoderValidateBags(d.dcx, nickname_for) == SECSuccess);
+    ok = ok && (d.step = "importing", SEC_PKCS12DecoderImportBags(d.dcx) == SECSuccess);
     PRErrorCode code = ok ? 0 : PORT_GetError();
-    CERTCertList *certs = ok ? SEC_PKCS12DecoderGetCerts(dcx) : NULL;
-    if (dcx)
-        SEC_PKCS12DecoderFinish(dcx);
+    CERTCertList *certs = ok ? SEC_PKCS12DecoderGetCerts(d.dcx) : NULL;
+    p12_decode_end(&d);
     cg_memzero(contents, len);
     g_free(contents);
-    if (pw) {
-        cg_memzero(pw, pw_len);
-        g_free(pw);
-    }
     if (!ok) {
         PK11_FreeSlot(slot);
         g_set_error(error, CG_CRYPTO_ERROR, CG_CRYPTO_ERROR_INVALID_KEY, "%s: %s it failed: %s",
-                    path, step, p12_error_text(code));
+                    path, d.step, p12_error_text(code));
         return NULL;
     }
     /* our certificate is the one whose key came along; the rest are CAs */
